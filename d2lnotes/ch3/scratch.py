@@ -1,0 +1,119 @@
+"""Chapter 3 from scratch: linear and softmax regression with raw tensors and autograd.
+
+Every piece has the same surface as its ``torch.nn`` / ``torch.optim`` twin in
+``concise.py`` (callable, ``parameters()``, ``step()`` / ``zero_grad()``), so the one
+loop in ``d2lnotes.utils.train`` trains both.
+"""
+
+import torch
+
+# --- linear regression (§3.2) ------------------------------------------------------------
+
+
+def linreg(X, w, b):
+    """The linear model ``y_hat = Xw + b`` (§3.2)."""
+    if X.shape[-1] != w.shape[0]:
+        raise ValueError(f"linreg: X has {X.shape[-1]} features (shape {tuple(X.shape)}) "
+                         f"but w has {w.shape[0]} rows (shape {tuple(w.shape)})")
+    return X @ w + b
+
+
+def squared_loss(y_hat, y):
+    """Per-example squared loss ``l = (y_hat - y)^2 / 2`` (§3.1)."""
+    return (y_hat - y.reshape(y_hat.shape)) ** 2 / 2
+
+
+def sgd(params, lr, batch_size):
+    """The book's minibatch SGD, ``p <- p - lr * grad / batch_size``, for a *summed* loss (§3.2)."""
+    with torch.no_grad():
+        for param in params:
+            param -= lr * param.grad / batch_size
+            param.grad.zero_()
+
+
+class SGD:
+    """Minibatch SGD with ``torch.optim.SGD``'s surface: ``p <- p - lr * grad`` (§3.2).
+
+    Use it with a *mean* loss (as the training loop does); then it is the book's ``sgd``.
+    """
+
+    def __init__(self, params, lr):
+        self.params, self.lr = list(params), lr
+
+    def step(self):
+        with torch.no_grad():
+            for param in self.params:
+                param -= self.lr * param.grad
+
+    def zero_grad(self):
+        for param in self.params:
+            param.grad = None
+
+
+class LinearRegression:
+    """``y_hat = Xw + b`` with ``w ~ N(0, sigma^2)``, ``b = 0`` as plain tensors (§3.4)."""
+
+    def __init__(self, num_inputs, sigma=0.01, device=None):
+        self.w = torch.normal(0, sigma, (num_inputs, 1)).to(device).requires_grad_(True)
+        self.b = torch.zeros(1, device=device, requires_grad=True)
+
+    def __call__(self, X):
+        return linreg(X, self.w, self.b)
+
+    def parameters(self):
+        return [self.w, self.b]
+
+
+# --- softmax regression (§3.6) -----------------------------------------------------------
+
+
+def softmax_naive(X):
+    """The book's first softmax, ``exp(X_ij) / sum_k exp(X_ik)`` (§3.6).
+
+    It overflows: in float32 ``exp(x)`` is ``inf`` for ``x > 88.7``, and ``inf / inf``
+    is ``nan``, so a logit of 100 already breaks it. Kept to show why; nothing uses it.
+    """
+    X_exp = torch.exp(X)
+    return X_exp / X_exp.sum(1, keepdim=True)
+
+
+def softmax(X):
+    """Stable softmax, ``exp(X_ij - m_i) / sum_k exp(X_ik - m_i)`` with ``m_i = max_k X_ik`` (§3.7).
+
+    Subtracting the row maximum changes nothing mathematically (it cancels) but keeps
+    every exponent <= 0, so nothing overflows and the largest term is exactly 1.
+    """
+    X_exp = torch.exp(X - X.max(dim=1, keepdim=True).values)
+    return X_exp / X_exp.sum(1, keepdim=True)
+
+
+def cross_entropy(y_hat, y):
+    """Per-example cross-entropy ``l = -log y_hat[i, y_i]`` of predicted probabilities (§3.6)."""
+    if torch.is_floating_point(y) or y.ndim != 1:
+        raise TypeError(f"cross_entropy: y must be a 1-D tensor of integer class labels, "
+                        f"got dtype {y.dtype} and shape {tuple(y.shape)}")
+    if y_hat.ndim != 2 or len(y_hat) != len(y):
+        raise ValueError(f"cross_entropy: y_hat must have shape (n, classes) with n = len(y) "
+                         f"= {len(y)}, got {tuple(y_hat.shape)}")
+    # The range check reads values back, which would stall a GPU every batch: CPU only.
+    if y.device.type == "cpu" and len(y) and (int(y.min()) < 0 or int(y.max()) >= y_hat.shape[1]):
+        raise ValueError(f"cross_entropy: labels must lie in [0, {y_hat.shape[1] - 1}], "
+                         f"got values from {int(y.min())} to {int(y.max())}")
+    return -torch.log(y_hat[torch.arange(len(y_hat), device=y_hat.device), y])
+
+
+class SoftmaxRegression:
+    """``y_hat = softmax(XW + b)`` with ``W ~ N(0, sigma^2)``, ``b = 0`` (§3.6).
+
+    ``X`` is flattened to ``(batch, num_inputs)`` first, as images are ``(batch, 1, 28, 28)``.
+    """
+
+    def __init__(self, num_inputs=784, num_outputs=10, sigma=0.01, device=None):
+        self.W = torch.normal(0, sigma, (num_inputs, num_outputs)).to(device).requires_grad_(True)
+        self.b = torch.zeros(num_outputs, device=device, requires_grad=True)
+
+    def __call__(self, X):
+        return softmax(X.reshape(-1, self.W.shape[0]) @ self.W + self.b)
+
+    def parameters(self):
+        return [self.W, self.b]

@@ -1,0 +1,124 @@
+"""Figures: every function returns a matplotlib ``Figure`` and can save it as a PNG.
+
+Figures are built with ``matplotlib.figure.Figure`` directly, not ``pyplot``: nothing
+opens a window, nothing blocks, no global settings change, and figures are freed when
+dropped. In Jupyter a returned figure shows inline (it has ``_repr_png_``).
+"""
+
+import io
+from pathlib import Path
+
+from matplotlib.figure import Figure as _Figure
+
+from .io import atomic_path
+
+
+class Figure(_Figure):
+    """A matplotlib Figure that Jupyter displays inline even if pyplot was never imported."""
+
+    def _repr_png_(self):
+        buf = io.BytesIO()
+        self.savefig(buf, format="png")
+        return buf.getvalue()
+
+
+def new_figure(nrows=1, ncols=1, figsize=(5, 3.5), **kwargs):
+    """Return ``(fig, axes)`` like ``plt.subplots``, without pyplot."""
+    fig = Figure(figsize=figsize, layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False, **kwargs)
+    return fig, (axes[0, 0] if nrows == ncols == 1 else axes)
+
+
+def save(fig, path, dpi=120):
+    """Write ``fig`` to ``path`` as a PNG, atomically; return the path."""
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=dpi)
+    return path
+
+
+def _as_series(X, Y):
+    """Normalise the book's ``plot(X, Y)`` arguments to lists of (x, y) pairs."""
+    def is_1d(a):
+        return hasattr(a, "ndim") and a.ndim == 1 or (
+            isinstance(a, list) and (not a or not hasattr(a[0], "__len__")))
+
+    if Y is None:
+        X, Y = None, X
+    Y = [Y] if is_1d(Y) else list(Y)
+    if X is None:
+        X = [list(range(1, len(y) + 1)) for y in Y]
+    elif is_1d(X):
+        X = [X] * len(Y)
+    return [(x, y) for x, y in zip(X, Y)]
+
+
+def plot(X, Y=None, xlabel=None, ylabel=None, legend=(), xlim=None, ylim=None,
+         xscale="linear", yscale="linear", fmts=("-", "m--", "g-.", "r:"), figsize=(5, 3.5),
+         title=None, path=None):
+    """Plot one or more curves (the book's ``d2l.plot``, §2.4); return the Figure."""
+    fig, ax = new_figure(figsize=figsize)
+    for (x, y), fmt in zip(_as_series(X, Y), fmts * 10):
+        ax.plot([float(v) for v in x], [float(v) for v in y], fmt)
+    ax.set(xlabel=xlabel, ylabel=ylabel, xscale=xscale, yscale=yscale, title=title)
+    if xlim:
+        ax.set_xlim(xlim)
+    if ylim:
+        ax.set_ylim(ylim)
+    if legend:
+        ax.legend(legend)
+    ax.grid(True, alpha=0.3)
+    if path:
+        save(fig, path)
+    return fig
+
+
+def plot_history(histories, title=None, path=None, logy=False):
+    """Overlay the training curves of several runs (e.g. scratch and concise); return the Figure.
+
+    ``histories`` maps a name to a :class:`~d2lnotes.utils.train.History`. The left panel
+    shows losses, the right one accuracies (when there are any). Runs differ by line style.
+    """
+    histories = dict(histories)
+    has_acc = any(h.train_acc or h.test_acc for h in histories.values())
+    fig, axes = new_figure(1, 2 if has_acc else 1, figsize=(10 if has_acc else 5.5, 3.8))
+    axes = list(axes.flat) if has_acc else [axes]
+    # The first run is drawn wide and pale, the others thin and dashed on top, so that
+    # curves which coincide (scratch == concise) stay visible as a line inside a band.
+    styles = [dict(linestyle="-", linewidth=5, alpha=0.35), dict(linestyle="--", linewidth=1.6),
+              dict(linestyle=":", linewidth=1.6), dict(linestyle="-.", linewidth=1.6)]
+    panels = [("loss", "train_loss", "test_loss"), ("accuracy", "train_acc", "test_acc")]
+    for ax, (label, train_key, test_key) in zip(axes, panels):
+        for (name, h), style in zip(histories.items(), styles * 10):
+            for key, color, what in ((train_key, "tab:blue", "train"),
+                                     (test_key, "tab:orange", "test")):
+                values = getattr(h, key)
+                if values:
+                    ax.plot(range(1, len(values) + 1), values, color=color,
+                            label=f"{name} {what}", **style)
+        ax.set(xlabel="epoch", ylabel=label)
+        if label == "loss" and logy:
+            ax.set_yscale("log")
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=8)
+    if title:
+        fig.suptitle(title)
+    if path:
+        save(fig, path)
+    return fig
+
+
+def show_images(imgs, num_rows, num_cols, titles=None, scale=1.5, path=None):
+    """Show a grid of images with optional titles (the book's ``show_images``, §3.5)."""
+    fig, axes = new_figure(num_rows, num_cols, figsize=(num_cols * scale, num_rows * scale * 1.2))
+    axes = list(axes.flat) if hasattr(axes, "flat") else [axes]
+    for ax in axes:
+        ax.set_axis_off()
+    for i, (ax, img) in enumerate(zip(axes, imgs)):
+        img = img.detach().cpu() if hasattr(img, "detach") else img
+        ax.imshow(img.squeeze(), cmap="gray_r")
+        if titles:
+            ax.set_title(titles[i], fontsize=8)
+    if path:
+        save(fig, path)
+    return fig

@@ -1,0 +1,183 @@
+"""The one training loop, evaluation, and the tools that compare scratch with concise.
+
+``train`` serves every model in the package: a scratch model is anything callable with a
+``parameters()`` method, a scratch optimizer anything with ``step()`` and ``zero_grad()``,
+exactly like their ``torch.nn`` / ``torch.optim`` twins. Scratch models that behave
+differently in training and evaluation (dropout) offer ``train(mode)`` like ``nn.Module``.
+"""
+
+import functools
+import time
+from dataclasses import asdict, dataclass, field
+
+import torch
+
+from .errors import DivergenceError
+
+
+@dataclass
+class History:
+    """Per-epoch figures of one training run; the accuracy lists stay empty for regression."""
+
+    train_loss: list = field(default_factory=list)
+    train_acc: list = field(default_factory=list)
+    test_loss: list = field(default_factory=list)
+    test_acc: list = field(default_factory=list)
+    seconds: list = field(default_factory=list)
+
+    def as_dict(self):
+        return asdict(self)
+
+
+def _num_correct(y_hat, y):
+    """Number of rows whose arg-max (or value, for one column) equals the label, as a tensor."""
+    if y_hat.ndim > 1 and y_hat.shape[1] > 1:
+        y_hat = y_hat.argmax(dim=1)
+    return (y_hat.reshape(y.shape).to(y.dtype) == y).sum()
+
+
+def accuracy(y_hat, y):
+    """Fraction of correct predictions, ``mean(argmax(y_hat) == y)`` (§3.6)."""
+    return _num_correct(y_hat, y).item() / len(y)
+
+
+def _set_mode(net, training):
+    if callable(getattr(net, "train", None)):
+        net.train(training)
+
+
+def _is_classification(y):
+    return not (torch.is_floating_point(y) or torch.is_complex(y))
+
+
+@torch.inference_mode()
+def evaluate(net, data_iter, loss=None):
+    """Return ``(mean loss, accuracy)`` of ``net`` over ``data_iter`` in evaluation mode.
+
+    The loss is ``None`` without ``loss``; the accuracy is ``None`` for float targets.
+    """
+    _set_mode(net, False)
+    total_loss, correct, n, classify = 0.0, 0, 0, False
+    for X, y in data_iter:
+        y_hat = net(X)
+        if loss is not None:
+            total_loss = total_loss + loss(y_hat, y).mean() * len(y)
+        classify = _is_classification(y)
+        if classify:
+            correct = correct + _num_correct(y_hat, y)
+        n += len(y)
+    mean_loss = float(total_loss / n) if loss is not None else None
+    return mean_loss, (float(correct / n) if classify else None)
+
+
+def evaluate_accuracy(net, data_iter):
+    """Accuracy of ``net`` over a whole dataset (§3.6)."""
+    return evaluate(net, data_iter)[1]
+
+
+def _lr_of(optimizer):
+    groups = getattr(optimizer, "param_groups", None)
+    return groups[0]["lr"] if groups else getattr(optimizer, "lr", "?")
+
+
+def train(net, train_iter, test_iter, loss, num_epochs, optimizer, *, quiet=False,
+          callback=None, desc="train"):
+    """Minibatch SGD on ``mean(loss(net(X), y))`` for ``num_epochs`` epochs; return a History.
+
+    The loss may be per example (the book's scratch losses) or already a mean (``nn``
+    losses): the loop takes ``.mean()`` either way. The loss is read back once per epoch,
+    not per batch; a non-finite value raises :class:`DivergenceError` naming the first
+    bad epoch and batch. ``callback(history)`` runs after every epoch.
+    """
+    from tqdm.auto import tqdm
+
+    history = History()
+    bar = tqdm(total=num_epochs * len(train_iter), desc=desc, unit="batch", leave=False,
+               disable=True if quiet else None)
+    try:
+        for epoch in range(1, num_epochs + 1):
+            start = time.perf_counter()
+            _set_mode(net, True)
+            losses, total_loss, correct, n, classify = [], 0.0, 0, 0, False
+            for X, y in train_iter:
+                y_hat = net(X)
+                l = loss(y_hat, y).mean()
+                optimizer.zero_grad()
+                l.backward()
+                optimizer.step()
+                l = l.detach()
+                losses.append(l)
+                total_loss = total_loss + l * len(y)
+                classify = _is_classification(y)
+                if classify:
+                    correct = correct + _num_correct(y_hat.detach(), y)
+                n += len(y)
+                bar.update()
+            losses = torch.stack(losses)
+            bad = torch.nonzero(~torch.isfinite(losses))
+            if len(bad):
+                b = int(bad[0])
+                raise DivergenceError(
+                    f"the training loss became {losses[b].item()} at epoch {epoch}, batch "
+                    f"{b + 1}; try a smaller learning rate than lr={_lr_of(optimizer)}")
+            history.train_loss.append(float(total_loss / n))
+            if classify:
+                history.train_acc.append(float(correct / n))
+            if test_iter is not None:
+                test_loss, test_acc = evaluate(net, test_iter, loss)
+                history.test_loss.append(test_loss)
+                if test_acc is not None:
+                    history.test_acc.append(test_acc)
+            history.seconds.append(time.perf_counter() - start)
+            if callback is not None:
+                callback(history)
+    finally:
+        bar.close()
+    return history
+
+
+# --- comparing a scratch model with its concise twin -------------------------------------
+
+@dataclass
+class Comparison:
+    """Histories and trained nets of several versions of one model, and their parameter gap.
+
+    ``extra`` holds figures particular to one experiment (e.g. the error in ``w``).
+    """
+
+    histories: dict
+    nets: dict
+    max_param_diff: float | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def max_param_diff(params_a, params_b):
+    """``max_i |a_i - b_i|`` over paired parameter tensors of the same shapes."""
+    params_a, params_b = list(params_a), list(params_b)
+    if len(params_a) != len(params_b):
+        raise ValueError(f"{len(params_a)} parameters against {len(params_b)}")
+    return max(float((a.detach() - b.detach()).abs().max()) for a, b in zip(params_a, params_b))
+
+
+@torch.no_grad()
+def copy_into_linear(linear, W, b):
+    """Load a scratch layer ``X @ W + b`` into ``nn.Linear``, whose weight is ``W.T``."""
+    linear.weight.copy_(W.T)
+    linear.bias.copy_(b.reshape(linear.bias.shape))
+
+
+def train_side_by_side(versions, train_iter, test_iter, num_epochs, *, seed=0, quiet=False,
+                       callback=None):
+    """Train each ``name: (net, loss, optimizer)`` on the same batches in the same order.
+
+    The global generator is reset to ``seed`` before each run, so every version sees the
+    same shuffles (and, where it draws any, the same random numbers). ``callback(name,
+    history)`` runs after every epoch of every version.
+    """
+    histories = {}
+    for name, (net, loss, optimizer) in versions.items():
+        torch.manual_seed(seed)
+        each_epoch = functools.partial(callback, name) if callback else None
+        histories[name] = train(net, train_iter, test_iter, loss, num_epochs, optimizer,
+                                quiet=quiet, desc=name, callback=each_epoch)
+    return histories
