@@ -115,7 +115,7 @@ def show_images(imgs, num_rows, num_cols, titles=None, scale=1.5, path=None):
     for ax in axes:
         ax.set_axis_off()
     for i, (ax, img) in enumerate(zip(axes, imgs)):
-        img = img.detach().cpu() if hasattr(img, "detach") else img
+        img = img.detach().cpu().numpy() if hasattr(img, "detach") else img
         ax.imshow(img.squeeze(), cmap="gray_r")
         if titles:
             ax.set_title(titles[i], fontsize=8)
