@@ -44,7 +44,7 @@ def test_numerical_grad_and_autograd_agree_on_book_example():
 
 
 def test_numerical_grad_is_second_order():
-    """Gradient check on the scratch tool itself: halving h quarters the central-difference error."""
+    """Gradient check of the scratch tool: halving h quarters the central-difference error."""
     x = torch.tensor([0.3, -1.2, 0.8], dtype=torch.float64)
 
     def f(x):

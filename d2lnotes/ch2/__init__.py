@@ -89,7 +89,8 @@ def autograd_tour(seed=0, device="cpu"):
     s.check(f"y.grad_fn = {type(y.grad_fn).__name__}", "is set (y remembers its graph)",
             y.grad_fn is not None)
     y.backward()
-    s.check(f"x.grad = {fmt(x.grad)}", "== 4x", torch.equal(x.grad, scratch.grad_of_2xx(x.detach())))
+    s.check(f"x.grad = {fmt(x.grad)}", "== 4x",
+            torch.equal(x.grad, scratch.grad_of_2xx(x.detach())))
     x_cpu = x.detach().cpu()
     num = scratch.numerical_grad(concise.book_y, x_cpu)
     gap = (num - x.grad.cpu().double()).abs().max().item()
@@ -110,7 +111,8 @@ def autograd_tour(seed=0, device="cpu"):
             message is not None and "scalar" in message)
     y.sum().backward()
     by_sum = x.grad.clone()
-    s.check(f"y.sum().backward(): x.grad = {fmt(by_sum)}", "== 2x", torch.equal(by_sum, 2 * x.detach()))
+    s.check(f"y.sum().backward(): x.grad = {fmt(by_sum)}", "== 2x",
+            torch.equal(by_sum, 2 * x.detach()))
     x.grad.zero_()
     (x * x).backward(gradient=torch.ones(4, device=device))
     s.check(f"y.backward(gradient=ones(4)): x.grad = {fmt(x.grad)}", "== the y.sum() one",
@@ -295,7 +297,7 @@ BOOK_COLUMNS = ["NumRooms", "Alley_Pave", "Alley_nan"]
 
 
 def write_house_tiny(data_dir):
-    """Write the book's ``house_tiny.csv`` into ``data_dir`` (atomically); return its path (§2.2)."""
+    """Write the book's ``house_tiny.csv`` into ``data_dir``, atomically; return the path (§2.2)."""
     path = Path(data_dir) / "house_tiny.csv"
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(path) as tmp:
@@ -304,7 +306,7 @@ def write_house_tiny(data_dir):
 
 
 def preprocessing_tour(data_dir):
-    """Read ``house_tiny.csv`` with the csv module and with pandas; both give the book's tensors (§2.2)."""
+    """Read ``house_tiny.csv`` with the csv module and with pandas: the book's tensors (§2.2)."""
     s = Section("preprocessing", "§2.2 data preprocessing: house_tiny.csv, csv module vs pandas")
     path = write_house_tiny(data_dir)
     s.check(f"wrote {path}", "reads back as the book's file", path.read_text() == HOUSE_TINY_CSV)
@@ -329,7 +331,7 @@ CHI2_BOUND = 40.0
 
 
 def probability_tour(seed=0):
-    """Roll a fair die by inverse-CDF sampling and with ``Multinomial``; both converge to 1/6 (§2.6).
+    """Roll a fair die by inverse CDF and with ``Multinomial``; both converge to 1/6 (§2.6).
 
     The scratch sampler draws from its own generator and ``Multinomial`` from torch's
     global one, both seeded with ``seed`` and used in lockstep, so on CPU the two give

@@ -1,4 +1,4 @@
-"""``python -m d2lnotes.ch2``: the preliminaries as a guided tour in which every value is checked."""
+"""``python -m d2lnotes.ch2``: the preliminaries as a tour in which every value is checked."""
 
 import sys
 

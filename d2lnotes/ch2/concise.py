@@ -11,7 +11,7 @@ import torch
 
 
 def grad(f, x):
-    """``df/dx`` at ``x`` by autograd: track ``x``, build ``y = f(x)``, call ``y.backward()`` (§2.5.1).
+    """``df/dx`` at ``x`` by autograd: track ``x``, build ``y = f(x)``, ``y.backward()`` (§2.5.1).
 
     The four steps of the book. ``x`` is copied first, so the caller's tensor keeps no
     ``.grad`` and the result never accumulates into an old one.
@@ -93,7 +93,7 @@ def norm_frobenius(X):
 
 
 def read_house_tiny(path, dtype=torch.float64):
-    """Read ``house_tiny.csv`` with pandas: ``fillna`` by the mean, ``get_dummies(dummy_na=True)`` (§2.2).
+    """Read ``house_tiny.csv`` with pandas: mean ``fillna``, ``get_dummies(dummy_na=True)`` (§2.2).
 
     Written to work on pandas 2 and 3, where the book's code fails twice: ``mean()`` over a
     frame with a string column raises (so ``numeric_only=True``), and the dummy columns are
@@ -119,6 +119,6 @@ def multinomial_counts(total_count, probs, num_samples):
 
 
 def running_estimates(counts):
-    """Relative frequency of each outcome after each group: cumulative counts / their total (§2.6.1)."""
+    """Frequency of each outcome after each group: cumulative counts / their total (§2.6.1)."""
     cum_counts = counts.cumsum(dim=0)
     return cum_counts / cum_counts.sum(dim=1, keepdim=True)

@@ -109,7 +109,7 @@ def norm_l2(x):
 
 
 def norm_frobenius(X):
-    """The Frobenius norm ``||X||_F = sqrt(sum_ij x_ij^2)``, the L2 norm of the entries (§2.3.10)."""
+    """The Frobenius norm ``||X||_F = sqrt(sum_ij x_ij^2)``, L2 of the entries (§2.3.10)."""
     return math.sqrt(sum(v * v for row in _numbers(X) for v in row))
 
 
