@@ -381,7 +381,7 @@ def probability_tour(seed=0):
         p = scratch.chi_square_sf(stat, 5)
         stats[name] = {"chi_square": stat, "p_value": p}
         s.check(f"{name}, 6000 rolls: chi-square vs fair = {stat:.2f} (p = {p:.2g})",
-                f"{'<' if fair else '>'} {CHI2_BOUND:g} (p = {bound_p:.1g})",
+                f"{'<' if fair else '>'} {CHI2_BOUND:g} (p = {bound_p:.2g})",
                 stat < CHI2_BOUND if fair else stat > CHI2_BOUND)
     s.results.update(frequencies_1000=by_hand.tolist(), estimates_5000=last.tolist(),
                      chi_square=stats)
