@@ -7,5 +7,7 @@ perceptrons. Each has ``scratch.py`` beside ``concise.py`` and runs as ``python 
 __version__ = "0.1.0"
 
 CHAPTERS = {
+    "ch2": "preliminaries: autograd vs finite differences, calculus, linear algebra, "
+           "preprocessing, probability, every value checked (§2.1-2.6)",
     "ch3": "linear neural networks: linear and softmax regression, scratch vs concise (§3.1-3.7)",
 }
