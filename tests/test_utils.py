@@ -166,7 +166,8 @@ def test_plots_return_figures_and_write_pngs(tmp_path):
     h = History(train_loss=[1.0, 0.5], train_acc=[0.5, 0.7], test_loss=[1.1, 0.6],
                 test_acc=[0.4, 0.6])
     figs = [plot.plot_history({"scratch": h, "concise": h}, path=tmp_path / "h.png"),
-            plot.plot([1, 2, 3], [[1, 4, 9], [1, 2, 3]], legend=["a", "b"], path=tmp_path / "p.png"),
+            plot.plot([1, 2, 3], [[1, 4, 9], [1, 2, 3]], legend=["a", "b"],
+                      path=tmp_path / "p.png"),
             plot.show_images(torch.rand(4, 28, 28), 2, 2, titles=list("abcd"),
                              path=tmp_path / "i.png")]
     for fig in figs:
