@@ -12,6 +12,9 @@ import torch
 
 def linreg(X, w, b):
     """The linear model ``y_hat = Xw + b`` (§3.2)."""
+    if w.ndim not in (1, 2) or X.ndim == 0:
+        raise ValueError(f"linreg: w must be a vector or a (num_inputs, num_outputs) matrix and "
+                         f"X at least a vector, got X {tuple(X.shape)} and w {tuple(w.shape)}")
     if X.shape[-1] != w.shape[0]:
         raise ValueError(f"linreg: X has {X.shape[-1]} features (shape {tuple(X.shape)}) "
                          f"but w has {w.shape[0]} rows (shape {tuple(w.shape)})")
@@ -89,7 +92,7 @@ def softmax(X):
 
 def cross_entropy(y_hat, y):
     """Per-example cross-entropy ``l = -log y_hat[i, y_i]`` of predicted probabilities (§3.6)."""
-    if torch.is_floating_point(y) or y.ndim != 1:
+    if torch.is_floating_point(y) or torch.is_complex(y) or y.dtype == torch.bool or y.ndim != 1:
         raise TypeError(f"cross_entropy: y must be a 1-D tensor of integer class labels, "
                         f"got dtype {y.dtype} and shape {tuple(y.shape)}")
     if y_hat.ndim != 2 or len(y_hat) != len(y):
