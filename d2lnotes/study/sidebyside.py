@@ -174,7 +174,7 @@ def _slice(pieces, start, end):
 
 
 def _wrap(pieces, width):
-    """Split one line into rows of at most ``width`` characters, breaking after a space if
+    """Split one line into rows of at most ``width`` characters, breaking at a space if
     there is one in the second half of the row; continuations are indented and marked."""
     text = "".join(t for _, t in pieces)
     if len(text) <= width:
@@ -190,6 +190,8 @@ def _wrap(pieces, width):
         cuts.append((start, end))
         start, room = end, width - len(prefix)
     cuts.append((start, len(text)))
+    # the space a row breaks at is not shown: rows end without trailing blanks
+    cuts = [(a, max(a + len(text[a:b].rstrip(" ")), a + 1)) for a, b in cuts]
     return [_slice(pieces, a, b) if i == 0 else [("90", prefix)] + _slice(pieces, a, b)
             for i, (a, b) in enumerate(cuts)]
 
@@ -234,7 +236,7 @@ def render_text(shown, width=80, color=False, layout="auto"):
     headers = [_header(side, blocks, color) for side, blocks in sides]
     heads = ["".join(x for _, x in h[0] + h[1]) for h in headers]
     title = f"{t.name}: {t.title} ({t.section})"
-    out = [f"\x1b[1m{title}\x1b[0m" if color else title, ""]
+    out = [_paint(row, color)[0] for row in _wrap([("1" if color else "", title)], width)] + [""]
     avail = width - len(SEP)
     lw, rw = (_widest(blocks, head) for (_, blocks), head in zip(sides, heads))
     if layout == "auto":
