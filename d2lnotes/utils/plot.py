@@ -9,6 +9,7 @@ import io
 from pathlib import Path
 
 from matplotlib.figure import Figure as _Figure
+from matplotlib.ticker import MaxNLocator
 
 from .io import atomic_path
 
@@ -94,9 +95,12 @@ def plot_history(histories, title=None, path=None, logy=False):
                                      (test_key, "tab:orange", "test")):
                 values = getattr(h, key)
                 if values:
+                    # a lone point (the first epoch of a live plot) needs a marker to be seen
                     ax.plot(range(1, len(values) + 1), values, color=color,
-                            label=f"{name} {what}", **style)
+                            label=f"{name} {what}", marker="o" if len(values) == 1 else None,
+                            **style)
         ax.set(xlabel="epoch", ylabel=label)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         if label == "loss" and logy:
             ax.set_yscale("log")
         ax.grid(True, alpha=0.3)
