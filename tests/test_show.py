@@ -326,3 +326,14 @@ def test_show_module_source_read_by_inspect_matches_inspect():
     assert read_block("d2lnotes.ch3.scratch:softmax").source == inspect.getsource(
         scratch.softmax).rstrip()
     assert render_text(d2lnotes.show("ch3.softmax"), 160).count("│") > 20
+
+
+def test_without_pygments_html_is_escaped_pre_and_text_has_no_colour(monkeypatch):
+    for name in ("pygments", "pygments.lexers", "pygments.formatters", "pygments.token"):
+        monkeypatch.setitem(sys.modules, name, None)  # makes `import pygments...` fail
+    shown = d2lnotes.show("ch3.softmax")
+    # no syntax colours; bold headings and grey wrap marks remain
+    assert set(re.findall(r"\x1b\[([0-9;]*)m", shown.render(160, color=True))) == {"0", "1", "90"}
+    page = shown._repr_html_()
+    assert 'style="color:' not in page
+    assert "every exponent &lt;= 0" in page
