@@ -296,7 +296,7 @@ def test_live_plot_records_every_version_and_writes_the_png_at_the_end(tmp_path)
     net_s, net_c = scratch.SoftmaxRegression(4, 3), concise.softmax_regression(4, 3)
     versions = {"scratch": (net_s, scratch.cross_entropy, scratch.SGD(net_s.parameters(), 0.1)),
                 "concise": (net_c, nn.CrossEntropyLoss(), concise.sgd(net_c.parameters(), 0.1))}
-    path = tmp_path / "live.png"
+    path = tmp_path / "out" / "live.png"  # the folder is made when the PNG is written
     calls = []
     with LivePlot(title="live", path=path, notebook=False) as live:
         histories = train_side_by_side(

@@ -185,7 +185,10 @@ class LivePlot:
 
     def close(self):
         """Write the final figure to ``path`` (if one was given); return that path or None."""
-        return save(self.figure(), self.path) if self.path and self.histories else None
+        if not (self.path and self.histories):
+            return None
+        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        return save(self.figure(), self.path)
 
     def __enter__(self):
         return self
