@@ -58,7 +58,7 @@ def main(argv=None):
     print(f"d2lnotes {__version__}: Dive into Deep Learning, chapters 2-4, scratch and concise\n")
     for name, what in CHAPTERS.items():
         print(f"  python -m d2lnotes.{name:<4} {what}")
-    print("  python -m d2lnotes show  read scratch and concise code side by side "
+    print("  python -m d2lnotes show read scratch and concise code side by side "
           "(list topics; show TOPIC)")
     print("\nEach command takes --help.")
     return 0
