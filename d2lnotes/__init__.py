@@ -11,3 +11,14 @@ CHAPTERS = {
            "preprocessing, probability, every value checked (§2.1-2.6)",
     "ch3": "linear neural networks: linear and softmax regression, scratch vs concise (§3.1-3.7)",
 }
+
+
+def show(topic=None):
+    """Scratch and concise code of ``topic`` side by side (e.g. ``"ch3.softmax"``).
+
+    ``print`` the result for text that fits the terminal; in Jupyter it displays as an
+    HTML table with syntax highlighting. Without a topic, return the list of topics.
+    """
+    from .study import show as _show  # imported here so that `import d2lnotes` stays light
+
+    return _show(topic)

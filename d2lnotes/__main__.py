@@ -1,12 +1,56 @@
-"""``python -m d2lnotes``: list the chapters and what each command runs."""
+"""``python -m d2lnotes``: list the chapters; ``python -m d2lnotes show``: compare the code."""
 
+import os
 import sys
 
 from . import CHAPTERS, __version__
 
+SHOW_DESCRIPTION = """\
+Print the scratch and the concise code of a topic side by side, read from the
+package's own source. Without a topic, list the topics. The layout fits the
+terminal (or $COLUMNS, or --width): two columns when there is room, otherwise
+the scratch code above the concise code."""
+
+
+def show_main(argv):
+    """``python -m d2lnotes show [topic]``."""
+    from .utils import cli
+
+    parser = cli.Parser(prog="python -m d2lnotes show", description=SHOW_DESCRIPTION)
+    parser.add_argument("topic", nargs="?", help="e.g. ch3.softmax; omit it to list the topics")
+    parser.add_argument("--width", type=cli.positive_int, default=None,
+                        help="characters per line (default: the terminal's width, or $COLUMNS)")
+    parser.add_argument("--layout", choices=["auto", "columns", "stacked"], default="auto",
+                        help="two columns, one side above the other, or auto by width "
+                             "(default auto)")
+    parser.add_argument("--color", choices=["auto", "always", "never"], default="auto",
+                        help="syntax colours; auto: only on a terminal and without $NO_COLOR")
+    args = parser.parse_args(argv)
+
+    from .study import show
+
+    shown = show(args.topic)
+    if args.topic is None:
+        print("Topics (python -m d2lnotes show TOPIC):\n")
+        print(shown)
+        return 0
+    color = args.color == "always" or (
+        args.color == "auto" and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+        and os.environ.get("TERM") != "dumb")
+    print(shown.render(args.width, color=color, layout=args.layout))
+    return 0
+
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "show":
+        from .utils import cli
+
+        try:
+            return cli.run(show_main, argv[1:])
+        except BrokenPipeError:  # e.g. piped into head: stop quietly
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 0
     if argv and argv[0] not in ("-h", "--help"):
         print(f"error: unknown command {argv[0]!r}; run 'python -m d2lnotes' for the list",
               file=sys.stderr)
@@ -14,6 +58,8 @@ def main(argv=None):
     print(f"d2lnotes {__version__}: Dive into Deep Learning, chapters 2-4, scratch and concise\n")
     for name, what in CHAPTERS.items():
         print(f"  python -m d2lnotes.{name:<4} {what}")
+    print("  python -m d2lnotes show read scratch and concise code side by side "
+          "(list topics; show TOPIC)")
     print("\nEach command takes --help.")
     return 0
 

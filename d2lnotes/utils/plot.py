@@ -95,8 +95,10 @@ def plot_history(histories, title=None, path=None, logy=False):
                                      (test_key, "tab:orange", "test")):
                 values = getattr(h, key)
                 if values:
+                    # a lone point (the first epoch of a live plot) needs a marker to be seen
                     ax.plot(range(1, len(values) + 1), values, color=color,
-                            label=f"{name} {what}", **style)
+                            label=f"{name} {what}", marker="o" if len(values) == 1 else None,
+                            **style)
         ax.set(xlabel="epoch", ylabel=label)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         if label == "loss" and logy:
@@ -124,3 +126,73 @@ def show_images(imgs, num_rows, num_cols, titles=None, scale=1.5, path=None):
     if path:
         save(fig, path)
     return fig
+
+
+def _in_notebook():
+    """True inside a Jupyter kernel (the test tqdm.auto uses); IPython is never imported here."""
+    import sys
+
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython else None
+    return shell is not None and "IPKernelApp" in shell.config
+
+
+class LivePlot:
+    """Training curves as they come: redrawn in place after every epoch in Jupyter, and in
+    a terminal recorded quietly and written as a PNG by :meth:`close`.
+
+    Pass it as ``callback=``: ``train`` calls ``live(history)``; ``train_side_by_side`` and
+    the chapter comparisons call ``live(name, history)``, so all versions share one figure
+    (:func:`plot_history`)::
+
+        with LivePlot(path="curves.png") as live:
+            ch3.compare_softmax_regression(num_epochs=10, callback=live)
+    """
+
+    def __init__(self, title=None, path=None, logy=False, name="train", notebook=None):
+        self.title, self.path, self.logy, self.name = title, path, logy, name
+        self.notebook = _in_notebook() if notebook is None else notebook
+        self.histories = {}
+        self._names = {}  # id(history) -> name, for runs passed without a name
+        self._handle = None
+
+    def __call__(self, *args):
+        if len(args) == 2:
+            name, history = args
+        else:
+            (history,) = args
+            if id(history) not in self._names:
+                n = len(self._names)
+                self._names[id(history)] = self.name if n == 0 else f"{self.name} {n + 1}"
+            name = self._names[id(history)]
+        # The loop appends to the same History every epoch, so keeping it is keeping up.
+        self.histories[name] = history
+        if self.notebook:
+            self._redraw()
+
+    def figure(self):
+        """The curves so far, as a new Figure."""
+        return plot_history(self.histories, title=self.title, logy=self.logy)
+
+    def _redraw(self):
+        from IPython.display import display
+
+        fig = self.figure()
+        if self._handle is None:
+            self._handle = display(fig, display_id=True)
+        else:
+            self._handle.update(fig)
+
+    def close(self):
+        """Write the final figure to ``path`` (if one was given); return that path or None."""
+        if not (self.path and self.histories):
+            return None
+        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        return save(self.figure(), self.path)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
