@@ -7,7 +7,25 @@ where one side has nothing to match (the other side gets it built in).
 
 from .sidebyside import topic
 
+S2, C2 = "d2lnotes.ch2.scratch:", "d2lnotes.ch2.concise:"
 S3, C3 = "d2lnotes.ch3.scratch:", "d2lnotes.ch3.concise:"
+
+# --- Chapter 2 ---------------------------------------------------------------------------
+topic("ch2.grad", "Numerical gradient vs autograd", "§2.4-2.5",
+      scratch=[S2 + "numerical_grad", S2 + "grad_of_2xx"],
+      concise=[C2 + "grad", C2 + "book_y"])
+topic("ch2.broadcast", "Broadcasting by the rules", "§2.1.4",
+      scratch=[S2 + "broadcast_shape"], concise=[C2 + "broadcast_shape"])
+topic("ch2.linalg", "Products and norms", "§2.3",
+      scratch=[S2 + "dot", S2 + "mv", S2 + "mm", S2 + "norm_l1", S2 + "norm_l2",
+               S2 + "norm_frobenius"],
+      concise=[C2 + "dot", C2 + "mv", C2 + "mm", C2 + "norm_l1", C2 + "norm_l2",
+               C2 + "norm_frobenius"])
+topic("ch2.preprocessing", "Reading house_tiny.csv", "§2.2",
+      scratch=[S2 + "read_house_tiny"], concise=[C2 + "read_house_tiny"])
+topic("ch2.sampling", "Rolling a die", "§2.6",
+      scratch=[S2 + "inverse_cdf", S2 + "multinomial_counts"],
+      concise=[None, C2 + "multinomial_counts"])
 
 # --- Chapter 3 ---------------------------------------------------------------------------
 topic("ch3.linreg", "Linear regression", "§3.2-3.5",
