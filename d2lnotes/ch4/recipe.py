@@ -25,7 +25,7 @@ RECIPE = {
     "dropout": (0.1, 0.2),
     "weight_decay": 0.0,
     "batch_size": 64,
-    "lr": 0.1,
+    "lr": 0.05,
     "num_epochs": 30,
     "num_val": 6000,
 }
@@ -135,8 +135,9 @@ def run_best(args, device, say):
     """The ``best`` topic of ``python -m d2lnotes.ch4``; return ``(results, summary)``.
 
     ``args`` needs ``seed``, ``data_dir``, ``out``, ``no_plots``, ``quiet`` and
-    ``epochs`` (None: the recipe's); ``args.sweep`` (optional) reruns :func:`choose_lr`
-    first. Results hold no wall-clock times; they are in the summary.
+    ``epochs`` (None: the recipe's); optional ``args.sweep`` reruns :func:`choose_lr`
+    first and optional ``args.subset`` keeps the first N training images (tests).
+    Results hold no wall-clock times; they are in the summary.
     """
     start = time.perf_counter()
     epochs = getattr(args, "epochs", None)
@@ -145,7 +146,8 @@ def run_best(args, device, say):
     if getattr(args, "sweep", False):
         say(f"choosing lr on the validation split: {', '.join(map(str, LR_CANDIDATES))}, "
             f"{SWEEP_EPOCHS} epochs each")
-        lr, sweep = choose_lr(data=data, device=device, seed=args.seed, quiet=args.quiet)
+        lr, sweep = choose_lr(data=data, device=device, seed=args.seed, quiet=args.quiet,
+                              subset=getattr(args, "subset", None))
         for k, v in sweep.items():
             say(f"  lr {k}: validation accuracy {v:.4f}")
     s = RECIPE
@@ -160,7 +162,8 @@ def run_best(args, device, say):
                 f"{h.train_acc[-1]:.4f}, validation acc {h.test_acc[-1]:.4f}")
 
     net, history, figures = train_best(data, lr=lr, num_epochs=epochs, device=device,
-                                       seed=args.seed, quiet=args.quiet, callback=each_epoch)
+                                       seed=args.seed, subset=getattr(args, "subset", None),
+                                       quiet=args.quiet, callback=each_epoch)
     seconds = time.perf_counter() - start
     curves = {k: v for k, v in history.as_dict().items() if k != "seconds"}
     results = {**figures, "history": curves,
