@@ -60,7 +60,7 @@ def test_big_batch_evaluation_matches_per_batch(fashion):
     want_loss = float(sum(p[0] for p in parts) / len(y))
     want_acc = float(sum(p[1] for p in parts)) / len(y)
     got_loss, got_acc = evaluate(net, test_iter, loss)
-    assert got_acc == pytest.approx(want_acc, abs=1e-12)
+    assert got_acc == pytest.approx(want_acc, abs=1e-7)  # float32 division
     assert got_loss == pytest.approx(want_loss, rel=1e-5)
 
 
@@ -101,7 +101,7 @@ def test_conventional_loop_matches_train():
         runs.append((h, net))
     (ha, na), (hb, nb) = runs
     assert ha.train_loss == pytest.approx(hb.train_loss, rel=1e-5)
-    assert ha.test_acc == pytest.approx(hb.test_acc, abs=1e-9)
+    assert ha.test_acc == pytest.approx(hb.test_acc, abs=1e-7)
     assert all(torch.allclose(a, b, atol=1e-6) for a, b in zip(na.parameters(), nb.parameters()))
 
 
@@ -110,7 +110,7 @@ def test_mlp_is_the_books():
     net, loss = bench.make_model("mlp")
     shapes = [tuple(p.shape) for p in net.parameters()]
     assert shapes == [(256, 784), (256,), (10, 256), (10,)]
-    w = next(net.parameters())
+    w = next(net.parameters()).detach()
     assert float(w.std()) == pytest.approx(0.01, rel=0.05)
     assert isinstance(loss, nn.CrossEntropyLoss)
 
