@@ -182,10 +182,10 @@ def run_pipeline(which, model, num_epochs, device, root=None, subset=None, seed=
     optimizer = torch.optim.SGD(net.parameters(), lr=LR)
     torch.manual_seed(seed + 1)
     if which == "A":
-        train_iter, test_iter = conventional_iters(root, BATCH_SIZE, subset, device)
         with warnings.catch_warnings():
             # On fewer than 4 CPUs torch warns about 4 workers each epoch; 4 is the book's choice.
             warnings.filterwarnings("ignore", message="This DataLoader will create")
+            train_iter, test_iter = conventional_iters(root, BATCH_SIZE, subset, device)
             return conventional_train(net, train_iter, test_iter, loss, num_epochs, optimizer,
                                       device, say=say if not quiet else (lambda *a: None),
                                       label=f"A {model}")
