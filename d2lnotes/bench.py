@@ -297,12 +297,13 @@ def run_benchmark(models=MODELS, epochs=10, device="cpu", root=None, subset=None
 
 
 def targets_met(report):
-    """``{target: bool}`` for the targets that this report measured (full data only)."""
+    """``{target: bool}`` for the targets this report measured (judge full data only)."""
     met = {}
     for model, key in (("softmax", "softmax_speedup"), ("mlp", "mlp_speedup")):
         if model in report["seconds"]:
             met[key] = report["seconds"][model]["ratio"] >= TARGETS[key]
-    if "softmax" in report["results"]:
+    # The accuracy target is stated after the book's 10 epochs; fewer are too noisy to judge.
+    if "softmax" in report["results"] and report["settings"]["epochs"] >= 10:
         r = report["results"]["softmax"]
         met["softmax_acc_B_ge_A"] = r["B"]["test_acc"] >= r["A"]["test_acc"]
     if "ch3_end_to_end" in report["seconds"]:
