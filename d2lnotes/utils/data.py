@@ -1,7 +1,7 @@
 """Data: synthetic regression data (§3.2), in-memory batching (§3.3) and Fashion-MNIST (§3.5).
 
-Fashion-MNIST is read once by torchvision, kept as one tensor per split, and batched by
-slicing with a shuffled index. No per-image decoding, no worker processes: an epoch of
+Fashion-MNIST is read once, straight from its IDX files, kept as one tensor per split, and
+batched by slicing with a shuffled index. No per-image decoding, no worker processes: an epoch of
 softmax regression costs a fraction of a second instead of several seconds.
 """
 
