@@ -19,14 +19,16 @@ from torch import nn
 from ..utils.data import ArrayLoader, load_fashion_mnist
 from ..utils.train import evaluate, train
 
-# The recipe. lr comes from choose_lr(LR_CANDIDATES) on the validation split (see README).
+# The recipe. lr comes from choose_lr(LR_CANDIDATES) on the validation split (5 epochs each:
+# 0.05 -> 0.8750, 0.1 -> 0.8743, 0.2 -> 0.8743). With a constant lr the accuracy still rises
+# after 30 epochs (validation 0.8963 at 30, 0.9042 at 40 for seed 1), hence 40.
 RECIPE = {
     "num_hiddens": (256, 256),
     "dropout": (0.1, 0.2),
     "weight_decay": 0.0,
     "batch_size": 64,
     "lr": 0.05,
-    "num_epochs": 30,
+    "num_epochs": 40,
     "num_val": 6000,
 }
 LR_CANDIDATES = (0.05, 0.1, 0.2)
