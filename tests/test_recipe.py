@@ -28,8 +28,8 @@ def test_mlp_layers_dropout_and_xavier_init():
     assert [m.p for m in net if isinstance(m, nn.Dropout)] == [0.1]  # p = 0 adds no layer
     for m in linears:
         bound = math.sqrt(6 / (m.in_features + m.out_features))
-        assert float(m.weight.abs().max()) <= bound
-        assert float(m.weight.abs().max()) > 0.9 * bound  # uniform over the whole range
+        assert float(m.weight.detach().abs().max()) <= bound
+        assert float(m.weight.detach().abs().max()) > 0.9 * bound  # uniform over the whole range
         assert torch.count_nonzero(m.bias) == 0
 
 
