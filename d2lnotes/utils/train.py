@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 
 import torch
 
+from .data import ArrayLoader
 from .errors import DivergenceError
 
 
@@ -31,6 +32,8 @@ class History:
 
 def _num_correct(y_hat, y):
     """Number of rows whose arg-max (or value, for one column) equals the label, as a tensor."""
+    if y_hat.ndim == 2 and y_hat.shape[1] > 1 and y.ndim == 1:
+        return (y_hat.argmax(dim=1) == y).sum()  # the common case in three ops, not five
     if y_hat.ndim > 1 and y_hat.shape[1] > 1:
         y_hat = y_hat.argmax(dim=1)
     return (y_hat.reshape(y.shape).to(y.dtype) == y).sum()
@@ -50,15 +53,29 @@ def _is_classification(y):
     return not (torch.is_floating_point(y) or torch.is_complex(y))
 
 
+# Evaluation needs no gradients, so it can afford big batches: fewer, larger matrix
+# products cost far less per example than the training batch size would.
+EVAL_BATCH_SIZE = 8192
+
+
+def _eval_batches(data_iter):
+    """Batches of an unshuffled :class:`ArrayLoader` in chunks of ``EVAL_BATCH_SIZE`` or more."""
+    if isinstance(data_iter, ArrayLoader) and not data_iter.shuffle:
+        bs = max(data_iter.batch_size, EVAL_BATCH_SIZE)
+        return iter(ArrayLoader(data_iter.tensors, bs, shuffle=False))
+    return iter(data_iter)
+
+
 @torch.inference_mode()
 def evaluate(net, data_iter, loss=None):
     """Return ``(mean loss, accuracy)`` of ``net`` over ``data_iter`` in evaluation mode.
 
     The loss is ``None`` without ``loss``; the accuracy is ``None`` for float targets.
+    An unshuffled :class:`ArrayLoader` is read in chunks of at least ``EVAL_BATCH_SIZE``.
     """
     _set_mode(net, False)
     total_loss, correct, n, classify = 0.0, 0, 0, False
-    for X, y in data_iter:
+    for X, y in _eval_batches(data_iter):
         y_hat = net(X)
         if loss is not None:
             total_loss = total_loss + loss(y_hat, y).mean() * len(y)
@@ -88,6 +105,10 @@ def train(net, train_iter, test_iter, loss, num_epochs, optimizer, *, quiet=Fals
     losses): the loop takes ``.mean()`` either way. The loss is read back once per epoch,
     not per batch; a non-finite value raises :class:`DivergenceError` naming the first
     bad epoch and batch. ``callback(history)`` runs after every epoch.
+
+    Per batch the loop only queues work: the batch loss and number of correct
+    predictions stay tensors in lists, summed once per epoch, so nothing waits on a GPU
+    and no bookkeeping arithmetic runs between the training steps.
     """
     from tqdm.auto import tqdm
 
@@ -98,22 +119,24 @@ def train(net, train_iter, test_iter, loss, num_epochs, optimizer, *, quiet=Fals
         for epoch in range(1, num_epochs + 1):
             start = time.perf_counter()
             _set_mode(net, True)
-            losses, total_loss, correct, n, classify = [], 0.0, 0, 0, False
+            losses, sizes, corrects, classify = [], [], [], False
             for X, y in train_iter:
                 y_hat = net(X)
                 l = loss(y_hat, y).mean()
                 optimizer.zero_grad()
                 l.backward()
                 optimizer.step()
-                l = l.detach()
-                losses.append(l)
-                total_loss = total_loss + l * len(y)
+                losses.append(l.detach())
+                sizes.append(len(y))
                 classify = _is_classification(y)
                 if classify:
-                    correct = correct + _num_correct(y_hat.detach(), y)
-                n += len(y)
+                    corrects.append(_num_correct(y_hat.detach(), y))
                 bar.update()
             losses = torch.stack(losses)
+            n = sum(sizes)
+            # sum_b len(batch_b) * mean loss of batch_b = the summed per-example loss
+            total_loss = losses @ torch.tensor(sizes, dtype=losses.dtype, device=losses.device)
+            correct = torch.stack(corrects).sum() if classify else 0
             bad = torch.nonzero(~torch.isfinite(losses))
             if len(bad):
                 b = int(bad[0])

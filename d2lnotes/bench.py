@@ -1,0 +1,409 @@
+"""``python -m d2lnotes.bench``: d2lnotes' data pipeline and loop against the book's, side by side.
+
+For each model (softmax regression §3.7, the MLP §4.3), with the book's settings (batch 256,
+lr 0.1, plain SGD), in one run on one machine:
+
+- **A**, the conventional pipeline the book describes: torchvision ``FashionMNIST`` with
+  ``transforms.ToTensor()`` behind ``DataLoader(batch_size=256, shuffle=True, num_workers=4)``
+  (PIL decodes every image on every epoch), and the book's loop, which reads the loss and
+  the number of correct predictions back with ``.item()`` after every batch;
+- **B**, d2lnotes: each split held as one tensor and cut into batches by index
+  (``utils.data.load_fashion_mnist``), trained by ``utils.train.train``.
+
+Both start from the same parameters (the same seed) and run the same model, loss,
+optimizer and number of epochs. One epoch is a training pass plus a test evaluation.
+The first epoch is a warm-up; the figure is the median of the others. Then
+``python -m d2lnotes.ch3`` is timed as a whole process, interpreter start included.
+"""
+
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+from .utils import cli
+from .utils.errors import D2LError, UsageError
+from .utils.io import write_json
+
+MODELS = ("softmax", "mlp")
+BATCH_SIZE, LR, NUM_WORKERS = 256, 0.1, 4  # the book's settings (§3.7, §4.3)
+
+# The issue's targets on a 2-core CPU.
+TARGETS = {"softmax_speedup": 40.0, "mlp_speedup": 10.0, "e2e_seconds": 20.0, "e2e_rss_mb": 1500.0}
+
+DESCRIPTION = __doc__.split("\n", 2)[2]
+
+
+# --- models --------------------------------------------------------------------------------
+
+
+def _book_mlp(num_inputs=784, num_outputs=10, num_hiddens=256):
+    """The concise MLP of §4.3: Flatten, Linear, ReLU, Linear; weights ``N(0, 0.01^2)``, bias 0."""
+    from torch import nn
+
+    net = nn.Sequential(nn.Flatten(), nn.Linear(num_inputs, num_hiddens), nn.ReLU(),
+                        nn.Linear(num_hiddens, num_outputs))
+    for layer in net:
+        if isinstance(layer, nn.Linear):
+            nn.init.normal_(layer.weight, std=0.01)
+            nn.init.zeros_(layer.bias)
+    return net
+
+
+def make_model(name):
+    """Return ``(net, loss)`` for ``softmax`` (§3.7) or ``mlp`` (§4.3), both concise."""
+    from torch import nn
+
+    if name == "softmax":
+        from .ch3 import concise
+
+        return concise.softmax_regression(784, 10), nn.CrossEntropyLoss()
+    if name == "mlp":
+        try:  # Chapter 4's own definition, where this branch has it
+            from .ch4.concise import mlp
+        except ImportError:
+            mlp = _book_mlp
+        return mlp(num_inputs=784, num_outputs=10, num_hiddens=256), nn.CrossEntropyLoss()
+    raise UsageError(f"unknown model {name!r}; choose from {', '.join(MODELS)}")
+
+
+# --- memory ----------------------------------------------------------------------------------
+
+
+def _mb(kilobytes):
+    # Linux reports ru_maxrss in KiB (macOS in bytes).
+    return kilobytes / 1024 if sys.platform != "darwin" else kilobytes / 2**20
+
+
+def peak_rss_mb():
+    """``(this process, its largest finished child)`` peak resident memory in MiB."""
+    return (_mb(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss),
+            _mb(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))
+
+
+# --- A: the conventional pipeline ------------------------------------------------------------
+
+
+def conventional_iters(root, batch_size, subset=None, device=None):
+    """The book's ``load_data_fashion_mnist``: torchvision + ToTensor + DataLoader, 4 workers."""
+    import torch
+    from torch.utils import data
+    from torchvision import datasets, transforms
+
+    from .utils.data import data_root, ensure_fashion_mnist
+
+    ensure_fashion_mnist(root, download=False)
+    trans = transforms.ToTensor()
+    train = datasets.FashionMNIST(str(data_root(root)), train=True, transform=trans,
+                                  download=False)
+    test = datasets.FashionMNIST(str(data_root(root)), train=False, transform=trans,
+                                 download=False)
+    if subset:
+        train = data.Subset(train, range(min(subset, len(train))))
+        test = data.Subset(test, range(min(subset, len(test))))
+    pin = device is not None and torch.device(device).type == "cuda"
+    return (data.DataLoader(train, batch_size, shuffle=True, num_workers=NUM_WORKERS,
+                            pin_memory=pin),
+            data.DataLoader(test, batch_size, shuffle=False, num_workers=NUM_WORKERS,
+                            pin_memory=pin))
+
+
+def conventional_train(net, train_iter, test_iter, loss, num_epochs, optimizer, device,
+                       say=print, label="A"):
+    """The book's ``train_ch3`` loop (§3.6): per-batch ``.item()`` sums; returns a History."""
+    import torch
+
+    from .utils.train import History
+
+    history = History()
+    for epoch in range(1, num_epochs + 1):
+        start = time.perf_counter()
+        net.train()
+        total_loss, correct, n = 0.0, 0, 0
+        for X, y in train_iter:
+            X, y = X.to(device), y.to(device)
+            y_hat = net(X)
+            l = loss(y_hat, y)
+            optimizer.zero_grad()
+            l.backward()
+            optimizer.step()
+            total_loss += l.item() * len(y)
+            correct += (y_hat.argmax(dim=1) == y).sum().item()
+            n += len(y)
+        net.eval()
+        test_loss, test_correct, test_n = 0.0, 0, 0
+        with torch.no_grad():
+            for X, y in test_iter:
+                X, y = X.to(device), y.to(device)
+                y_hat = net(X)
+                test_loss += loss(y_hat, y).item() * len(y)
+                test_correct += (y_hat.argmax(dim=1) == y).sum().item()
+                test_n += len(y)
+        history.train_loss.append(total_loss / n)
+        history.train_acc.append(correct / n)
+        history.test_loss.append(test_loss / test_n)
+        history.test_acc.append(test_correct / test_n)
+        history.seconds.append(time.perf_counter() - start)
+        say(f"  {label}: epoch {epoch}/{num_epochs} {history.seconds[-1]:.2f} s, "
+            f"test acc {history.test_acc[-1]:.4f}")
+    return history
+
+
+# --- B: d2lnotes ---------------------------------------------------------------------------
+
+
+def d2lnotes_iters(root, batch_size, subset=None, device=None):
+    """d2lnotes' loaders: each split one tensor (on ``device``), batches cut by index."""
+    from .utils.data import ArrayLoader, load_fashion_mnist
+
+    train, test = load_fashion_mnist(batch_size, root=root, device=device, download=False)
+    if subset:
+        train = ArrayLoader([t[:subset] for t in train.tensors], batch_size, shuffle=True)
+        test = ArrayLoader([t[:subset] for t in test.tensors], batch_size, shuffle=False)
+    return train, test
+
+
+def run_pipeline(which, model, num_epochs, device, root=None, subset=None, seed=0, quiet=False,
+                 say=print):
+    """Train ``model`` for ``num_epochs`` through pipeline ``A`` or ``B``; return a History."""
+    import torch
+
+    from .utils.train import train
+
+    torch.manual_seed(seed)  # the same initial parameters for A and B
+    net, loss = make_model(model)
+    net = net.to(device)
+    optimizer = torch.optim.SGD(net.parameters(), lr=LR)
+    torch.manual_seed(seed + 1)
+    if which == "A":
+        with warnings.catch_warnings():
+            # On fewer than 4 CPUs torch warns about 4 workers each epoch; 4 is the book's choice.
+            warnings.filterwarnings("ignore", message="This DataLoader will create")
+            train_iter, test_iter = conventional_iters(root, BATCH_SIZE, subset, device)
+            return conventional_train(net, train_iter, test_iter, loss, num_epochs, optimizer,
+                                      device, say=say if not quiet else (lambda *a: None),
+                                      label=f"A {model}")
+    train_iter, test_iter = d2lnotes_iters(root, BATCH_SIZE, subset, device)
+    history = train(net, train_iter, test_iter, loss, num_epochs, optimizer, quiet=quiet,
+                    desc=f"B {model}")
+    if not quiet:
+        for epoch, (s, acc) in enumerate(zip(history.seconds, history.test_acc), 1):
+            say(f"  B {model}: epoch {epoch}/{num_epochs} {s:.3f} s, test acc {acc:.4f}")
+    return history
+
+
+# --- end to end ------------------------------------------------------------------------------
+
+
+def time_ch3(root=None, epochs=None):
+    """Run ``python -m d2lnotes.ch3`` (defaults, plots into a temporary folder) as a process.
+
+    Returns ``(seconds, peak RSS in MiB, command)``; the memory is that one process's
+    high-water mark, read with ``os.wait4``.
+    """
+    package_parent = str(Path(__file__).resolve().parent.parent)
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_parent, env.get("PYTHONPATH")]))
+    with tempfile.TemporaryDirectory(prefix="d2lnotes-bench-") as tmp:
+        cmd = [sys.executable, "-m", "d2lnotes.ch3", "--out", str(Path(tmp) / "ch3")]
+        if epochs is not None:
+            cmd += ["--epochs", str(epochs)]
+        if root is not None:
+            cmd += ["--data-dir", str(root)]
+        log = Path(tmp) / "ch3.log"
+        with open(log, "wb") as f:
+            start = time.perf_counter()
+            proc = subprocess.Popen(cmd, stdout=f, stderr=subprocess.STDOUT, env=env)
+            _, status, usage = os.wait4(proc.pid, 0)
+            seconds = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)  # so Popen does not wait again
+        if proc.returncode != 0:
+            tail = log.read_text(errors="replace").strip().splitlines()[-3:]
+            raise D2LError(f"'{' '.join(cmd[1:])}' failed with exit status {proc.returncode} "
+                           f"({' | '.join(tail)}); run it alone to see why")
+    shown = ["python"] + cmd[1:3] + (["--epochs", str(epochs)] if epochs is not None else [])
+    return seconds, _mb(usage.ru_maxrss), " ".join(shown)
+
+
+# --- the whole benchmark ---------------------------------------------------------------------
+
+
+def machine():
+    """What the figures were measured on."""
+    import torch
+
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except AttributeError:
+        usable = os.cpu_count()
+    return {"platform": platform.platform(), "processor": platform.processor() or None,
+            "cpu_count": os.cpu_count(), "usable_cpus": usable,
+            "torch": torch.__version__, "torch_threads": torch.get_num_threads(),
+            "python": platform.python_version()}
+
+
+def run_benchmark(models=MODELS, epochs=10, device="cpu", root=None, subset=None, seed=0,
+                  e2e=True, e2e_epochs=None, quiet=False, say=print):
+    """Measure A and B for each model, then ``python -m d2lnotes.ch3``; return the JSON dict.
+
+    ``epochs`` counts the warm-up epoch: the speed is the median of epochs 2..``epochs``
+    and the accuracies are after ``epochs`` epochs. B runs before A, so B's process peak
+    memory is B's alone; A's is the high-water mark of the process so far.
+    """
+    import torch
+
+    if epochs < 2:
+        raise UsageError(f"--epochs must be at least 2 (one warm-up and one timed), got {epochs}")
+    device = torch.device(device)
+    results, seconds, memory = {}, {}, {}
+    load = {"start": list(os.getloadavg())}
+    for model in models:
+        results[model], seconds[model], memory[model] = {}, {}, {}
+    # B first for every model: its high-water mark then excludes A's image decoding.
+    for which in ("B", "A"):
+        for model in models:
+            say(f"{which} {model}: {epochs} epochs (1 warm-up), batch {BATCH_SIZE}, lr {LR}, "
+                f"device {device}" + (f", first {subset} examples" if subset else ""))
+            h = run_pipeline(which, model, epochs, device, root, subset, seed, quiet, say)
+            self_mb, child_mb = peak_rss_mb()
+            results[model][which] = {"test_acc": h.test_acc[-1], "train_acc": h.train_acc[-1],
+                                     "train_loss": h.train_loss[-1]}
+            seconds[model][which] = {"median_epoch": statistics.median(h.seconds[1:]),
+                                     "epochs": h.seconds}
+            memory[model][which] = {"process_peak_rss_mb": self_mb}
+            if which == "A":
+                memory[model][which]["largest_worker_peak_rss_mb"] = child_mb
+    for model in models:
+        seconds[model]["ratio"] = (seconds[model]["A"]["median_epoch"]
+                                   / seconds[model]["B"]["median_epoch"])
+    if e2e:
+        say("python -m d2lnotes.ch3: timing the whole process ...")
+        e2e_s, e2e_mb, cmd = time_ch3(root, e2e_epochs)
+        seconds["ch3_end_to_end"] = e2e_s
+        memory["ch3_end_to_end"] = {"process_peak_rss_mb": e2e_mb}
+    load["end"] = list(os.getloadavg())
+    return {"results": results, "seconds": seconds, "memory_mb": memory,
+            "settings": {"models": list(models), "epochs": epochs, "timed_epochs": epochs - 1,
+                         "batch_size": BATCH_SIZE, "lr": LR, "num_workers_A": NUM_WORKERS,
+                         "subset": subset, "seed": seed, "device": str(device),
+                         "e2e_command": cmd if e2e else None},
+            "machine": {**machine(), "loadavg": load}, "targets": TARGETS}
+
+
+def targets_met(report):
+    """``{target: bool}`` for the targets this report measured (judge full data only)."""
+    met = {}
+    for model, key in (("softmax", "softmax_speedup"), ("mlp", "mlp_speedup")):
+        if model in report["seconds"]:
+            met[key] = report["seconds"][model]["ratio"] >= TARGETS[key]
+    # The accuracy target is stated after the book's 10 epochs; fewer are too noisy to judge.
+    if "softmax" in report["results"] and report["settings"]["epochs"] >= 10:
+        r = report["results"]["softmax"]
+        met["softmax_acc_B_ge_A"] = r["B"]["test_acc"] >= r["A"]["test_acc"]
+    if "ch3_end_to_end" in report["seconds"]:
+        met["e2e_seconds"] = report["seconds"]["ch3_end_to_end"] <= TARGETS["e2e_seconds"]
+        met["e2e_rss_mb"] = (report["memory_mb"]["ch3_end_to_end"]["process_peak_rss_mb"]
+                             <= TARGETS["e2e_rss_mb"])
+    return met
+
+
+def format_table(report):
+    """The report as a plain-text table."""
+    s, r, m = report["seconds"], report["results"], report["memory_mb"]
+    timed = report["settings"]["timed_epochs"]
+    lines = [f"{'model':<8} {'pipeline':<9} {'s/epoch':>9} {'A/B':>7} {'test acc':>9} "
+             f"{'peak RSS MiB':>13}  (median of {timed} epochs after 1 warm-up)"]
+    for model in report["results"]:
+        for which, name in (("A", "A torchvision"), ("B", "B d2lnotes")):
+            mem = m[model][which]
+            rss = f"{mem['process_peak_rss_mb']:.0f}"
+            if "largest_worker_peak_rss_mb" in mem:
+                rss += f" + worker {mem['largest_worker_peak_rss_mb']:.0f}"
+            ratio = f"{s[model]['ratio']:.1f}x" if which == "B" else ""
+            lines.append(f"{model:<8} {name:<9} {s[model][which]['median_epoch']:9.3f} "
+                         f"{ratio:>7} {r[model][which]['test_acc']:9.4f} {rss:>13}")
+    if "ch3_end_to_end" in s:
+        lines.append(f"\n{report['settings']['e2e_command']} (whole process, plots to a temp "
+                     f"folder): {s['ch3_end_to_end']:.1f} s, peak RSS "
+                     f"{m['ch3_end_to_end']['process_peak_rss_mb']:.0f} MiB")
+    mc = report["machine"]
+    lines.append(f"\nmachine: {mc['usable_cpus']} usable CPUs ({mc['cpu_count']} in all), "
+                 f"{mc['processor'] or mc['platform']}, torch {mc['torch']} with "
+                 f"{mc['torch_threads']} threads; load average "
+                 f"{mc['loadavg']['start'][0]:.2f} at start, {mc['loadavg']['end'][0]:.2f} at end")
+    lines.append("memory: the benchmark process's high-water mark (B ran first, so B's is B's "
+                 "alone); 'worker' is the largest DataLoader worker (RUSAGE_CHILDREN)")
+    if report["settings"]["subset"] is None:
+        met = targets_met(report)
+        lines.append("targets: " + ", ".join(f"{k} {'met' if v else 'MISSED'}"
+                                             for k, v in met.items()))
+    else:
+        lines.append("targets: not judged on a subset")
+    return "\n".join(lines)
+
+
+def build_parser():
+    parser = cli.Parser(prog="python -m d2lnotes.bench", description=DESCRIPTION,
+                        formatter_class=cli.argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--epochs", type=cli.positive_int, default=10,
+                        help="epochs per run, the first a warm-up (default 10, the book's)")
+    parser.add_argument("--models", default=",".join(MODELS),
+                        help=f"comma-separated, from {','.join(MODELS)} (default both)")
+    parser.add_argument("--subset", type=cli.positive_int, default=None, metavar="N",
+                        help="use only the first N training and test examples (quick runs)")
+    parser.add_argument("--skip-e2e", action="store_true",
+                        help="do not time python -m d2lnotes.ch3")
+    parser.add_argument("--e2e-epochs", type=cli.positive_int, default=None,
+                        help="pass --epochs to the timed ch3 run (default: its own, 10)")
+    parser.add_argument("--threads", type=cli.positive_int, default=None,
+                        help="torch.set_num_threads for this process (default: torch's choice)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="cpu",
+                        help="where to train (default cpu)")
+    parser.add_argument("--data-dir", type=Path, default=None,
+                        help="dataset folder (default: $D2LNOTES_DATA, else ./data)")
+    parser.add_argument("--quiet", action="store_true", help="only the final table")
+    parser.add_argument("--json", type=Path, default=None, metavar="PATH",
+                        help="also write every figure to this JSON file")
+    parser.add_argument("--debug", action="store_true",
+                        help="show the full traceback when something goes wrong")
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    models = [m.strip() for m in args.models.split(",") if m.strip()]
+    unknown = [m for m in models if m not in MODELS]
+    if unknown or not models:
+        raise UsageError(f"--models {args.models!r} names {unknown or 'nothing'}; choose from "
+                         f"{','.join(MODELS)}")
+    if args.epochs < 2:
+        raise UsageError("--epochs must be at least 2: one warm-up epoch and one timed")
+    if args.json is not None:
+        args.no_plots = True
+        cli.prepare_outputs(args)
+    device = cli.resolve_device(args.device)
+    say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, flush=True))
+
+    import torch
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    report = run_benchmark(models, args.epochs, device, args.data_dir, args.subset, args.seed,
+                           e2e=not args.skip_e2e, e2e_epochs=args.e2e_epochs,
+                           quiet=args.quiet, say=say)
+    print(format_table(report))
+    if args.json is not None:
+        write_json(args.json, report)
+        print(f"figures: {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(cli.run(main))

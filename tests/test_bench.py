@@ -1,0 +1,151 @@
+"""The benchmark (quick mode) and the speed changes to utils.data / utils.train it protects."""
+
+import json
+import os
+import statistics
+
+import pytest
+import torch
+from torch import nn
+
+from d2lnotes import bench
+from d2lnotes.ch3 import compare_softmax_regression
+from d2lnotes.utils.cli import run
+from d2lnotes.utils.data import ArrayLoader, load_fashion_mnist, read_fashion_mnist
+from d2lnotes.utils.errors import DivergenceError
+from d2lnotes.utils.train import evaluate, train
+
+os.environ.setdefault("D2LNOTES_DATA", "/work/data")
+
+
+@pytest.fixture(scope="module")
+def fashion():
+    return load_fashion_mnist(256)
+
+
+def test_read_idx_matches_torchvision():
+    from torchvision.datasets import FashionMNIST
+
+    ours = read_fashion_mnist()
+    theirs = []
+    for is_train in (True, False):
+        ds = FashionMNIST(os.environ["D2LNOTES_DATA"], train=is_train, download=False)
+        theirs += [ds.data, ds.targets]
+    for a, b in zip(ours, theirs):
+        assert a.dtype == b.dtype and torch.equal(a, b)
+
+
+def test_array_loader_batches_are_the_seeded_permutation():
+    X, y = torch.arange(20.0).reshape(10, 2), torch.arange(10)
+    torch.manual_seed(3)
+    batches = list(ArrayLoader((X, y), 4))
+    torch.manual_seed(3)
+    perm = torch.randperm(10)
+    assert [len(b[1]) for b in batches] == [4, 4, 2]
+    assert torch.equal(torch.cat([b[1] for b in batches]), perm)
+    assert torch.equal(torch.cat([b[0] for b in batches]), X[perm])
+
+
+def test_big_batch_evaluation_matches_per_batch(fashion):
+    _, test_iter = fashion
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Flatten(), nn.Linear(784, 10))
+    loss = nn.CrossEntropyLoss()
+    # An independent per-batch evaluation over a plain list (no ArrayLoader shortcut).
+    X, y = test_iter.tensors
+    with torch.no_grad():
+        parts = [(loss(net(X[i:i + 256]), y[i:i + 256]) * len(y[i:i + 256]),
+                  (net(X[i:i + 256]).argmax(1) == y[i:i + 256]).sum())
+                 for i in range(0, len(y), 256)]
+    want_loss = float(sum(p[0] for p in parts) / len(y))
+    want_acc = float(sum(p[1] for p in parts)) / len(y)
+    got_loss, got_acc = evaluate(net, test_iter, loss)
+    assert got_acc == pytest.approx(want_acc, abs=1e-7)  # float32 division
+    assert got_loss == pytest.approx(want_loss, rel=1e-5)
+
+
+def test_scratch_equals_concise_after_speed_changes(fashion):
+    train_iter, test_iter = fashion
+    small = (ArrayLoader([t[:2560] for t in train_iter.tensors], 256),
+             ArrayLoader([t[:1000] for t in test_iter.tensors], 256, shuffle=False))
+    cmp = compare_softmax_regression(num_epochs=2, data=small)
+    assert cmp.max_param_diff < 1e-5
+    hs, hc = cmp.histories["scratch"], cmp.histories["concise"]
+    assert hs.test_acc == pytest.approx(hc.test_acc, abs=1e-3)
+    assert hs.train_loss == pytest.approx(hc.train_loss, rel=1e-4)
+
+
+def test_divergence_names_epoch_and_batch():
+    torch.manual_seed(0)
+    X, y = torch.randn(64, 5) * 100, torch.randn(64, 1) * 100
+    net = nn.Linear(5, 1)
+    with pytest.raises(DivergenceError, match=r"epoch 1, batch \d+"):
+        train(net, ArrayLoader((X, y), 8), None, nn.MSELoss(), 3,
+              torch.optim.SGD(net.parameters(), lr=1e3), quiet=True)
+
+
+def test_conventional_loop_matches_train():
+    # Fed the same batches in the same order, the book's loop (A) and train() (B) agree.
+    torch.manual_seed(0)
+    X, y = torch.rand(96, 1, 28, 28), torch.randint(0, 10, (96,))
+    data = ArrayLoader((X, y), 32, shuffle=False)
+    runs = []
+    for loop in ("A", "B"):
+        torch.manual_seed(1)
+        net, loss = bench.make_model("mlp")
+        opt = torch.optim.SGD(net.parameters(), lr=0.1)
+        if loop == "A":
+            h = bench.conventional_train(net, data, data, loss, 2, opt, "cpu", say=lambda *a: 0)
+        else:
+            h = train(net, data, data, loss, 2, opt, quiet=True)
+        runs.append((h, net))
+    (ha, na), (hb, nb) = runs
+    assert ha.train_loss == pytest.approx(hb.train_loss, rel=1e-5)
+    assert ha.test_acc == pytest.approx(hb.test_acc, abs=1e-7)
+    assert all(torch.allclose(a, b, atol=1e-6) for a, b in zip(na.parameters(), nb.parameters()))
+
+
+def test_mlp_is_the_books():
+    torch.manual_seed(0)
+    net, loss = bench.make_model("mlp")
+    shapes = [tuple(p.shape) for p in net.parameters()]
+    assert shapes == [(256, 784), (256,), (10, 256), (10,)]
+    w = next(net.parameters()).detach()
+    assert float(w.std()) == pytest.approx(0.01, rel=0.05)
+    assert isinstance(loss, nn.CrossEntropyLoss)
+
+
+def test_bench_quick_json_has_every_field(tmp_path, capsys):
+    path = tmp_path / "bench.json"
+    code = run(bench.main, ["--subset", "512", "--epochs", "2", "--e2e-epochs", "1",
+                            "--quiet", "--json", str(path)])
+    assert code == 0
+    report = json.loads(path.read_text())
+    for model in ("softmax", "mlp"):
+        for which in ("A", "B"):
+            r = report["results"][model][which]
+            assert 0 <= r["test_acc"] <= 1 and 0 <= r["train_acc"] <= 1 and r["train_loss"] > 0
+            s = report["seconds"][model][which]
+            assert len(s["epochs"]) == 2 and s["median_epoch"] == statistics.median(s["epochs"][1:])
+            assert report["memory_mb"][model][which]["process_peak_rss_mb"] > 0
+        assert report["memory_mb"][model]["A"]["largest_worker_peak_rss_mb"] > 0
+        s = report["seconds"][model]
+        assert s["ratio"] == pytest.approx(s["A"]["median_epoch"] / s["B"]["median_epoch"])
+    assert report["seconds"]["ch3_end_to_end"] > 0
+    assert report["memory_mb"]["ch3_end_to_end"]["process_peak_rss_mb"] > 100  # torch alone
+    assert report["settings"]["subset"] == 512 and report["settings"]["timed_epochs"] == 1
+    assert report["settings"]["e2e_command"] == "python -m d2lnotes.ch3 --epochs 1"
+    m = report["machine"]
+    assert m["usable_cpus"] >= 1 and m["torch_threads"] >= 1 and len(m["loadavg"]["end"]) == 3
+    out = capsys.readouterr().out
+    assert "A torchvision" in out and "B d2lnotes" in out and "targets: not judged" in out
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["--models", "cnn"], "--models"),
+    (["--epochs", "1"], "at least 2"),
+])
+def test_bench_usage_errors(argv, words, capsys):
+    assert run(bench.main, argv + ["--skip-e2e"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and words in err
