@@ -93,7 +93,7 @@ def compare_dropout(batch_size=256, lr=0.5, num_epochs=10, dropout1=0.2, dropout
 
 
 def matrix_product(num_matrices=100, size=4, seed=0):
-    """The product of ``num_matrices`` random ``N(0, 1)`` square matrices (§4.8.1.2); it explodes."""
+    """Product of ``num_matrices`` random ``N(0, 1)`` square matrices (§4.8.1.2); it explodes."""
     gen = torch.Generator().manual_seed(seed)
     M = torch.normal(0, 1, size=(size, size), generator=gen)
     for _ in range(num_matrices - 1):

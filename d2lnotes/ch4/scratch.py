@@ -75,7 +75,7 @@ def tanh_grad(X):
 
 
 def softmax_cross_entropy(logits, y):
-    """Per-example ``l = log sum_k exp(o_k) - o_y`` computed as ``m + log sum_k exp(o_k - m)`` (§3.7).
+    """Per-example ``l = log sum_k exp(o_k) - o_y``, as ``m + log sum_k exp(o_k - m)`` (§3.7).
 
     ``m = max_k o_k`` keeps every exponent <= 0; this is ``-log softmax(o)_y`` without
     ever forming a probability that could underflow to 0.
@@ -126,7 +126,7 @@ def relu_backward(dY, Z):
 
 
 def softmax_cross_entropy_backward(dl, logits, y):
-    """For per-example ``l_i = CE(softmax(o_i), y_i)``: ``do_i = dl_i (softmax(o_i) - onehot(y_i))``.
+    """For ``l_i = CE(softmax(o_i), y_i)``: ``do_i = dl_i (softmax(o_i) - onehot(y_i))``.
 
     The §3.4.2 result: the derivative of cross-entropy through softmax is "prediction
     minus truth".
