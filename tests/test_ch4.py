@@ -99,11 +99,17 @@ def test_mlp_scratch_equals_concise_and_reaches_book_accuracy(fashion):
     cmp = compare_mlp(num_epochs=10, data=fashion)
     for h in cmp.histories.values():
         assert h.test_acc[-1] >= 0.84
-    # Same start, same batches: only float32 rounding separates them. Measured 3.0e-7
-    # after 10 epochs (seed 0, CPU); the bound leaves ~10x margin.
-    assert cmp.max_param_diff < 3e-6
+    # Same start, same batches: after one epoch only float32 rounding separates them
+    # (measured 2.2e-7, seed 0, CPU). The gap then grows, to 5.9e-4 after epoch 2 and
+    # 0.014 after epoch 10: SGD on this non-convex net amplifies rounding, which Chapter
+    # 3's convex softmax regression does not. The losses still agree to ~3e-4 relative.
+    gaps = cmp.extra["param_diff_per_epoch"]
+    assert len(gaps) == 10 and gaps[-1] == cmp.max_param_diff
+    assert gaps[0] < 2e-6 and gaps[-1] < 0.1
     torch.testing.assert_close(cmp.histories["scratch"].train_loss,
-                               cmp.histories["concise"].train_loss, rtol=1e-5, atol=0)
+                               cmp.histories["concise"].train_loss, rtol=2e-3, atol=0)
+    test_accs = [h.test_acc[-1] for h in cmp.histories.values()]
+    assert abs(test_accs[0] - test_accs[1]) < 0.005
 
 
 # --- §4.7 backpropagation by hand --------------------------------------------------------
@@ -162,11 +168,11 @@ def test_training_with_hand_gradients_follows_autograd(fashion):
     data = (load_array((X[:10000], y[:10000]), 256), load_array((X[:2000], y[:2000]), 256))
     cmp = compare_hand_backprop(num_epochs=3, data=data)
     a, h = cmp.histories["autograd"], cmp.histories["by hand"]
-    # Measured 1.5e-7 after 3 epochs on this subset (seed 0, CPU); float32 rounding only.
-    assert cmp.max_param_diff < 2e-6
-    torch.testing.assert_close(a.train_loss, h.train_loss, rtol=1e-5, atol=0)
-    assert a.test_acc == h.test_acc or max(abs(p - q) for p, q in
-                                           zip(a.test_acc, h.test_acc)) <= 2 / 2000
+    # Measured 1.5e-8, 4.5e-8, 8.9e-8 after epochs 1-3 (seed 0, CPU): float32 rounding only.
+    gaps = cmp.extra["param_diff_per_epoch"]
+    assert len(gaps) == 3 and gaps[-1] == cmp.max_param_diff and max(gaps) < 1e-6
+    torch.testing.assert_close(a.train_loss, h.train_loss, rtol=1e-6, atol=0)
+    assert a.test_acc == h.test_acc
 
 
 # --- §4.6 dropout ------------------------------------------------------------------------
