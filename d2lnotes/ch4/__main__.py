@@ -164,7 +164,7 @@ def _backprop_check(X, y, seed):
     grads_auto = torch.autograd.grad(loss_auto, params)
     gaps = {name: float((g - a).abs().max()) for name, g, a in
             zip(("W1", "b1", "W2", "b2"), grads_hand, grads_auto)}
-    gaps["loss"] = float((loss_hand - loss_auto).abs())
+    gaps["loss"] = float((loss_hand - loss_auto.detach()).abs())
     # Finite differences on a small net (gradcheck perturbs every input in turn).
     small = [torch.randn(6, 12, dtype=torch.float64), torch.randn(12, 9, dtype=torch.float64),
              torch.randn(9, dtype=torch.float64), torch.randn(9, 4, dtype=torch.float64),
