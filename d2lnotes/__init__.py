@@ -10,6 +10,9 @@ CHAPTERS = {
     "ch2": "preliminaries: autograd vs finite differences, calculus, linear algebra, "
            "preprocessing, probability, every value checked (§2.1-2.6)",
     "ch3": "linear neural networks: linear and softmax regression, scratch vs concise (§3.1-3.7)",
+    "ch4": "multilayer perceptrons: MLP, hand backprop, model selection, weight decay, "
+           "dropout, init, Kaggle house prices (§4.1-4.10)",
+    "bench": "speed: the conventional torchvision pipeline against d2lnotes' loader and loop",
 }
 
 

@@ -43,19 +43,6 @@ DESCRIPTION = __doc__.split("\n", 2)[2]
 # --- models --------------------------------------------------------------------------------
 
 
-def _book_mlp(num_inputs=784, num_outputs=10, num_hiddens=256):
-    """The concise MLP of §4.3: Flatten, Linear, ReLU, Linear; weights ``N(0, 0.01^2)``, bias 0."""
-    from torch import nn
-
-    net = nn.Sequential(nn.Flatten(), nn.Linear(num_inputs, num_hiddens), nn.ReLU(),
-                        nn.Linear(num_hiddens, num_outputs))
-    for layer in net:
-        if isinstance(layer, nn.Linear):
-            nn.init.normal_(layer.weight, std=0.01)
-            nn.init.zeros_(layer.bias)
-    return net
-
-
 def make_model(name):
     """Return ``(net, loss)`` for ``softmax`` (§3.7) or ``mlp`` (§4.3), both concise."""
     from torch import nn
@@ -65,11 +52,9 @@ def make_model(name):
 
         return concise.softmax_regression(784, 10), nn.CrossEntropyLoss()
     if name == "mlp":
-        try:  # Chapter 4's own definition, where this branch has it
-            from .ch4.concise import mlp
-        except ImportError:
-            mlp = _book_mlp
-        return mlp(num_inputs=784, num_outputs=10, num_hiddens=256), nn.CrossEntropyLoss()
+        from .ch4 import concise
+
+        return concise.mlp(num_inputs=784, num_outputs=10, num_hiddens=256), nn.CrossEntropyLoss()
     raise UsageError(f"unknown model {name!r}; choose from {', '.join(MODELS)}")
 
 

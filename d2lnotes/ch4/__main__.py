@@ -6,6 +6,7 @@ prints its tables through ``say`` (a no-op under ``--quiet``), writes its PNGs t
 summary. ``main`` times each topic and prints the summaries as a table at the end.
 """
 
+import difflib
 import importlib
 import sys
 import time
@@ -27,12 +28,17 @@ Topics (default: all, in this order):
                    10 epochs; same start, same batches, max_param_diff
   backprop         §4.7 the MLP's gradients derived by hand (no autograd) against
                    autograd in float64 and finite differences, then trained with them
-  model-selection  §4.4 polynomial under- and overfitting (coming with selection.py)
-  weight-decay     §4.5 L2 penalty against optimizer weight_decay (coming with selection.py)
+  model-selection  §4.4 polynomial regression: a cubic fit, a linear one that
+                   underfits and a 20-feature one, 400 / 1500 epochs
+  weight-decay     §4.5 L2 penalty in the loss against the optimizer's weight_decay,
+                   d = 200, 20 examples, lambda 0 and 3
   dropout          §4.6 MLP 784-256-256-10 with dropout 0.2 / 0.5, lr 0.5, 10 epochs
   init             §4.8 vanishing sigmoid gradients, exploding matrix products,
                    Xavier init against nn.init, activation variance over 10 layers
-  kaggle           §4.10 house prices, k-fold log-RMSE (coming with kaggle.py)
+  kaggle           §4.10 house prices: SHA-1-checked CSVs, preprocessing, 5-fold
+                   log-RMSE of a linear model, submission.csv in --out
+  best             (not part of all) the best Fashion-MNIST accuracy Chapters 3-4
+                   allow: MLP, dropout, Xavier init, lr chosen on a validation split
 
 --epochs N replaces every topic's epoch count (the book's is used otherwise).
 """
@@ -324,27 +330,27 @@ def _later(module, name):
     return run
 
 
-# The registry, in the book's order. The §4.4, §4.5 and §4.10 topics join with one line
-# each once selection.py and kaggle.py exist:
-#     "model-selection": _later("selection", "run_model_selection"),
-#     "weight-decay": _later("selection", "run_weight_decay"),
-#     "kaggle": _later("kaggle", "run_kaggle"),
+# The registry, in the book's order. `best` (the accuracy recipe) is not part of `all`.
 TOPICS = {
     "activations": run_activations,
     "mlp": run_mlp,
     "backprop": run_backprop,
+    "model-selection": _later("selection", "run_model_selection"),
+    "weight-decay": _later("selection", "run_weight_decay"),
     "dropout": run_dropout,
     "init": run_init,
+    "kaggle": _later("kaggle", "run_kaggle"),
+    "best": _later("recipe", "run_best"),
 }
-ORDER = ["activations", "mlp", "backprop", "model-selection", "weight-decay", "dropout", "init",
-         "kaggle"]
+NOT_IN_ALL = {"best"}
 
 
 def build_parser():
     parser = cli.Parser(prog="python -m d2lnotes.ch4", description=DESCRIPTION,
                         formatter_class=cli.argparse.RawDescriptionHelpFormatter)
     parser.add_argument("topics", nargs="*", metavar="topic",
-                        help=f"one or more of {', '.join(TOPICS)}, all (default all)")
+                        help=f"one or more of {', '.join(TOPICS)}, all (default all, "
+                             "which leaves out best)")
     parser.add_argument("--epochs", type=cli.positive_int, default=None,
                         help="train every topic for N epochs instead of the book's count "
                              "(e.g. --epochs 1 for a quick run)")
@@ -357,11 +363,12 @@ def _selected(names):
     names = names or ["all"]
     for name in names:
         if name != "all" and name not in TOPICS:
-            later = " (not in this build yet)" if name in ORDER else ""
-            raise UsageError(f"unknown topic {name!r}{later}; choose from "
+            close = difflib.get_close_matches(name, TOPICS, n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            raise UsageError(f"unknown topic {name!r}{hint}; choose from "
                              f"{', '.join(TOPICS)} or all")
-    wanted = set(TOPICS) if "all" in names else set(names)
-    return [t for t in ORDER if t in wanted and t in TOPICS]
+    wanted = set(TOPICS) - NOT_IN_ALL if "all" in names else set(names)
+    return [t for t in TOPICS if t in wanted]
 
 
 def main(argv=None):

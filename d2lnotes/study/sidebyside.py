@@ -95,8 +95,9 @@ def _display_file(module):
     file = Path(inspect.getsourcefile(module)).resolve()
     try:
         return file.relative_to(_PACKAGE_ROOT).as_posix()
-    except ValueError:
-        return file.name
+    except ValueError:  # torch's own code: name it by its module, e.g. torch/nn/init.py
+        tail = "/__init__.py" if file.name == "__init__.py" else ".py"
+        return module.__name__.replace(".", "/") + tail
 
 
 def _assignment_lines(module, qualname):

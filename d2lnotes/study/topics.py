@@ -34,3 +34,27 @@ topic("ch3.linreg", "Linear regression", "§3.2-3.5",
 topic("ch3.softmax", "Softmax regression", "§3.6-3.7",
       scratch=[S3 + "SoftmaxRegression", S3 + "softmax", S3 + "cross_entropy"],
       concise=[C3 + "softmax_regression", None, C3 + "softmax_regression_loss"])
+
+# --- Chapter 4 ---------------------------------------------------------------------------
+S4, C4, SEL = "d2lnotes.ch4.scratch:", "d2lnotes.ch4.concise:", "d2lnotes.ch4.selection:"
+topic("ch4.activations", "Activation functions and their derivatives", "§4.1",
+      scratch=[S4 + "relu", S4 + "relu_grad", S4 + "sigmoid", S4 + "sigmoid_grad", S4 + "tanh",
+               S4 + "tanh_grad"],
+      concise=[C4 + "activations"])
+topic("ch4.mlp", "Multilayer perceptron", "§4.2-4.3",
+      scratch=[S4 + "MLP", S4 + "softmax_cross_entropy"], concise=[C4 + "mlp", C4 + "mlp_loss"])
+topic("ch4.backprop", "Backpropagation by hand vs autograd", "§4.7",
+      scratch=[S4 + "mlp_gradients", S4 + "linear_backward", S4 + "relu_backward",
+               S4 + "softmax_cross_entropy_backward"],
+      concise=[S4 + "MLP"])
+topic("ch4.model_selection", "Polynomial regression", "§4.4",
+      scratch=[SEL + "PolynomialRegression"], concise=[SEL + "polynomial_regression"])
+topic("ch4.weight_decay", "Weight decay: a penalty in the loss vs the optimizer's", "§4.5",
+      scratch=[SEL + "l2_penalty", SEL + "penalized_loss"],
+      concise=[None, SEL + "weight_decay_sgd"])
+topic("ch4.dropout", "Dropout", "§4.6",
+      scratch=[S4 + "dropout_layer", S4 + "DropoutMLP"],
+      concise=["torch.nn.modules.dropout:Dropout", C4 + "dropout_mlp"])
+topic("ch4.init", "Xavier initialisation", "§4.8",
+      scratch=[S4 + "xavier_uniform", S4 + "xavier_normal"],
+      concise=["torch.nn.init:xavier_uniform_", "torch.nn.init:xavier_normal_"])
