@@ -1,7 +1,6 @@
 """The benchmark (quick mode) and the speed changes to utils.data / utils.train it protects."""
 
 import json
-import os
 import statistics
 
 import pytest
@@ -11,11 +10,9 @@ from torch import nn
 from d2lnotes import bench
 from d2lnotes.ch3 import compare_softmax_regression
 from d2lnotes.utils.cli import run
-from d2lnotes.utils.data import ArrayLoader, load_fashion_mnist, read_fashion_mnist
+from d2lnotes.utils.data import ArrayLoader, data_root, load_fashion_mnist, read_fashion_mnist
 from d2lnotes.utils.errors import DivergenceError
 from d2lnotes.utils.train import evaluate, train
-
-os.environ.setdefault("D2LNOTES_DATA", "/work/data")
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +26,7 @@ def test_read_idx_matches_torchvision():
     ours = read_fashion_mnist()
     theirs = []
     for is_train in (True, False):
-        ds = FashionMNIST(os.environ["D2LNOTES_DATA"], train=is_train, download=False)
+        ds = FashionMNIST(str(data_root()), train=is_train, download=False)
         theirs += [ds.data, ds.targets]
     for a, b in zip(ours, theirs):
         assert a.dtype == b.dtype and torch.equal(a, b)

@@ -256,7 +256,8 @@ def test_cli_runs_every_topic_for_one_epoch(tmp_path):
     out, path = tmp_path / "plots", tmp_path / "ch4.json"
     assert main(["--epochs", "1", "--quiet", "--out", str(out), "--json", str(path)]) == 0
     report = json.loads(path.read_text())
-    topics = ["activations", "mlp", "backprop", "dropout", "init"]
+    topics = ["activations", "mlp", "backprop", "model-selection", "weight-decay", "dropout",
+              "init", "kaggle"]  # all of them but best, in the book's order
     # write_json sorts keys; the order of the run is in settings.
     assert report["settings"]["topics"] == topics
     assert sorted(report["results"]) == sorted(report["seconds"]) == sorted(topics)
@@ -269,7 +270,8 @@ def test_cli_runs_every_topic_for_one_epoch(tmp_path):
     assert report["settings"]["epochs"] == 1
     assert sorted(p.name for p in out.iterdir()) == [
         "activations.png", "backprop_curves.png", "dropout_curves.png", "init.png",
-        "mlp_curves.png"]
+        "kaggle_kfold.png", "mlp_curves.png", "model_selection.png", "submission.csv",
+        "weight_decay.png"]
 
 
 def test_cli_one_topic_no_plots_and_bad_topics(tmp_path, capsys):
@@ -278,6 +280,6 @@ def test_cli_one_topic_no_plots_and_bad_topics(tmp_path, capsys):
     text = capsys.readouterr().out
     assert "1.17e+25" in text and "activations" in text and not out.exists()
     assert text.index("§4.1") < text.index("§4.8")  # the book's order, not the command line's
-    for bad in ("kaggle", "nope"):
+    for bad in ("mpl", "nope"):
         assert cli.run(main, [bad]) == 2
         assert f"error: unknown topic '{bad}'" in capsys.readouterr().err

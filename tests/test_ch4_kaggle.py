@@ -28,8 +28,7 @@ def _source_folder():
     """Where the verified CSVs are: ./data (CI copies them there), $D2LNOTES_DATA, ../shared."""
     repo = Path(__file__).resolve().parents[1]
     candidates = [repo / "data", Path(os.environ.get("D2LNOTES_DATA", "data")),
-                  repo.parent / "shared" / "data",
-                  Path("/work/shared/data")]  # the development machine's shared copy
+                  repo.parent / "shared" / "data"]
     for root in candidates:
         folder = root / kaggle.SUBFOLDER
         if (folder / TRAIN).is_file() and (folder / TEST).is_file():

@@ -2,7 +2,6 @@
 
 import json
 import math
-import os
 from types import SimpleNamespace
 
 import pytest
@@ -11,8 +10,6 @@ from torch import nn
 
 from d2lnotes.ch4 import recipe
 from d2lnotes.utils.data import load_fashion_mnist
-
-os.environ.setdefault("D2LNOTES_DATA", "/work/data")
 
 
 @pytest.fixture(scope="module")
