@@ -63,3 +63,36 @@ def test_squared_loss_any_shapes(y_hat, data):
     y_hat = torch.from_numpy(y_hat)
     y = torch.from_numpy(data.draw(arrays(np.float32, st.just(y_hat.shape), elements=floats)))
     torch.testing.assert_close(ch3.squared_loss(y_hat, y), (y_hat - y) ** 2 / 2)
+
+
+# --- Chapter 4 -------------------------------------------------------------------------------
+
+from d2lnotes.ch4 import scratch as ch4  # noqa: E402
+
+
+@given(arrays(np.float32, small_shapes, elements=floats), st.floats(-1, 2))
+def test_dropout_layer_any_p(X, p):
+    X = torch.from_numpy(X)
+    try:
+        out = ch4.dropout_layer(X, p)
+    except ValueError as e:
+        assert not 0 <= p <= 1 and str(p) in str(e)
+        return
+    assert out.shape == X.shape
+    kept = out != 0
+    if p == 1:
+        assert not kept.any()
+    else:
+        # every element is dropped (0) or kept and scaled by 1 / (1 - p)
+        torch.testing.assert_close(out[kept], X[kept] / (1 - p))
+
+
+@given(arrays(np.float32, small_shapes, elements=st.floats(-1e4, 1e4, width=32)))
+def test_activations_and_derivatives_any_input(X):
+    X = torch.from_numpy(X)
+    for f, ref in ((ch4.relu, torch.relu), (ch4.sigmoid, torch.sigmoid), (ch4.tanh, torch.tanh)):
+        torch.testing.assert_close(f(X), ref(X))
+    for grad, f in ((ch4.sigmoid_grad, torch.sigmoid), (ch4.tanh_grad, torch.tanh)):
+        x = X.clone().requires_grad_(True)
+        f(x).sum().backward()
+        torch.testing.assert_close(grad(X), x.grad)

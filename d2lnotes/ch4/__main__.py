@@ -355,6 +355,9 @@ def build_parser():
     parser.add_argument("--epochs", type=cli.positive_int, default=None,
                         help="train every topic for N epochs instead of the book's count "
                              "(e.g. --epochs 1 for a quick run)")
+    parser.add_argument("--sweep", action="store_true",
+                        help="best only: first choose the learning rate on the validation "
+                             "split (adds about 45 s)")
     cli.add_common_options(parser, "ch4")
     return parser
 
