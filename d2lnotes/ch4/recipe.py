@@ -177,8 +177,8 @@ def run_best(args, device, say):
         from ..utils import plot
 
         path = args.out / "best_curves.png"
-        plot.plot_history({"best (test = validation split)": history},
-                          title="Chapter 4's best MLP: train and validation curves", path=path)
+        plot.plot_history({"": history}, test_label="validation", path=path,
+                          title="Chapter 4's best MLP: train and validation curves")
         say(f"plot: {path}")
     lines = [f"validation accuracy {figures['val_acc']:.4f}, test accuracy "
              f"{figures['test_acc']:.4f}, {seconds:.1f} s in all ({sum(history.seconds):.1f} s "

@@ -74,11 +74,12 @@ def plot(X, Y=None, xlabel=None, ylabel=None, legend=(), xlim=None, ylim=None,
     return fig
 
 
-def plot_history(histories, title=None, path=None, logy=False):
+def plot_history(histories, title=None, path=None, logy=False, test_label="test"):
     """Overlay the training curves of several runs (e.g. scratch and concise); return the Figure.
 
     ``histories`` maps a name to a :class:`~d2lnotes.utils.train.History`. The left panel
     shows losses, the right one accuracies (when there are any). Runs differ by line style.
+    ``test_label`` names the held-out curves (e.g. "validation").
     """
     histories = dict(histories)
     has_acc = any(h.train_acc or h.test_acc for h in histories.values())
@@ -88,16 +89,18 @@ def plot_history(histories, title=None, path=None, logy=False):
     # curves which coincide (scratch == concise) stay visible as a line inside a band.
     styles = [dict(linestyle="-", linewidth=5, alpha=0.35), dict(linestyle="--", linewidth=1.6),
               dict(linestyle=":", linewidth=1.6), dict(linestyle="-.", linewidth=1.6)]
+    if len(histories) == 1:
+        styles = [dict(linestyle="-", linewidth=1.8)]
     panels = [("loss", "train_loss", "test_loss"), ("accuracy", "train_acc", "test_acc")]
     for ax, (label, train_key, test_key) in zip(axes, panels):
         for (name, h), style in zip(histories.items(), styles * 10):
             for key, color, what in ((train_key, "tab:blue", "train"),
-                                     (test_key, "tab:orange", "test")):
+                                     (test_key, "tab:orange", test_label)):
                 values = getattr(h, key)
                 if values:
                     # a lone point (the first epoch of a live plot) needs a marker to be seen
                     ax.plot(range(1, len(values) + 1), values, color=color,
-                            label=f"{name} {what}", marker="o" if len(values) == 1 else None,
+                            label=f"{name} {what}".strip(), marker="o" if len(values) == 1 else None,
                             **style)
         ax.set(xlabel="epoch", ylabel=label)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
