@@ -100,8 +100,8 @@ def plot_history(histories, title=None, path=None, logy=False, test_label="test"
                 if values:
                     # a lone point (the first epoch of a live plot) needs a marker to be seen
                     ax.plot(range(1, len(values) + 1), values, color=color,
-                            label=f"{name} {what}".strip(), marker="o" if len(values) == 1 else None,
-                            **style)
+                            label=f"{name} {what}".strip(),
+                            marker="o" if len(values) == 1 else None, **style)
         ax.set(xlabel="epoch", ylabel=label)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         if label == "loss" and logy:
