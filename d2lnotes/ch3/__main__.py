@@ -74,15 +74,8 @@ def main(argv=None):
                                       impl=args.impl, data=data, device=device,
                                       quiet=args.quiet)
     hs = soft.histories
-    say("       " + " | ".join(f"{k:^26}" for k in hs))
-    say("epoch  " + " | ".join(f"{'loss':>8} {'train':>8} {'test':>8}" for k in hs))
-    for e in range(args.epochs):
-        say(f"{e + 1:5d}  " + " | ".join(
-            f"{h.train_loss[e]:8.4f} {h.train_acc[e]:8.4f} {h.test_acc[e]:8.4f}"
-            for h in hs.values()))
-    results["softmax_regression"] = {
-        k: {"train_loss": h.train_loss[-1], "train_acc": h.train_acc[-1],
-            "test_acc": h.test_acc[-1]} for k, h in hs.items()}
+    cli.history_table(say, hs)
+    results["softmax_regression"] = cli.final_figures(hs)
     seconds["softmax_regression"] = {k: sum(h.seconds) for k, h in hs.items()}
     for k, h in hs.items():
         print(f"{k:>8}: train loss {_fmt(h.train_loss[-1])}, train acc {_fmt(h.train_acc[-1])}, "

@@ -58,21 +58,6 @@ def _epochs(args, topic):
     return args.epochs or BOOK_EPOCHS[topic]
 
 
-def _history_table(say, histories):
-    """Print one row per epoch with loss, train and test accuracy of each version."""
-    say("       " + " | ".join(f"{k:^26}" for k in histories))
-    say("epoch  " + " | ".join(f"{'loss':>8} {'train':>8} {'test':>8}" for _ in histories))
-    for e in range(len(next(iter(histories.values())).train_loss)):
-        say(f"{e + 1:5d}  " + " | ".join(
-            f"{h.train_loss[e]:8.4f} {h.train_acc[e]:8.4f} {h.test_acc[e]:8.4f}"
-            for h in histories.values()))
-
-
-def _final(histories):
-    return {k: {"train_loss": h.train_loss[-1], "train_acc": h.train_acc[-1],
-                "test_acc": h.test_acc[-1]} for k, h in histories.items()}
-
-
 def _gap_lines(say, cmp):
     gaps = cmp.extra["param_diff_per_epoch"]
     say("max_param_diff after each epoch: " + ", ".join(f"{g:.2g}" for g in gaps))
@@ -141,9 +126,9 @@ def run_mlp(args, device, say):
         f"device {device}")
     cmp = compare_mlp(256, 0.1, epochs, seed=args.seed, data=_fashion_mnist(args, device),
                       device=device, quiet=args.quiet)
-    _history_table(say, cmp.histories)
+    cli.history_table(say, cmp.histories)
     _gap_lines(say, cmp)
-    results = {**_final(cmp.histories), "max_param_diff": cmp.max_param_diff,
+    results = {**cli.final_figures(cmp.histories), "max_param_diff": cmp.max_param_diff,
                "param_diff_per_epoch": cmp.extra["param_diff_per_epoch"]}
     if not args.no_plots:
         plot.plot_history(cmp.histories, title="MLP on Fashion-MNIST (§4.2-4.3): scratch "
@@ -204,10 +189,10 @@ def run_backprop(args, device, say):
         f"epochs, device {device}")
     cmp = compare_hand_backprop(256, 0.1, epochs, seed=args.seed, data=data, device=device,
                                 quiet=args.quiet)
-    _history_table(say, cmp.histories)
+    cli.history_table(say, cmp.histories)
     _gap_lines(say, cmp)
     results = {"float64_max_grad_diff": gaps, "gradcheck": gradcheck,
-               **_final(cmp.histories), "max_param_diff": cmp.max_param_diff,
+               **cli.final_figures(cmp.histories), "max_param_diff": cmp.max_param_diff,
                "param_diff_per_epoch": cmp.extra["param_diff_per_epoch"]}
     if not args.no_plots:
         plot.plot_history(cmp.histories, title="MLP trained with autograd (band) and with "
@@ -246,8 +231,8 @@ def run_dropout(args, device, say):
         f"device {device}; the masks differ, so the runs are compared by accuracy")
     cmp = compare_dropout(256, 0.5, epochs, seed=args.seed, data=_fashion_mnist(args, device),
                           device=device, quiet=args.quiet)
-    _history_table(say, cmp.histories)
-    results = {"statistics": stats, **_final(cmp.histories)}
+    cli.history_table(say, cmp.histories)
+    results = {"statistics": stats, **cli.final_figures(cmp.histories)}
     if not args.no_plots:
         plot.plot_history(cmp.histories, title="Dropout MLP on Fashion-MNIST (§4.6): scratch "
                           "(band) and concise (dashed)", path=args.out / "dropout_curves.png")

@@ -106,6 +106,22 @@ def prepare_outputs(args):
         _check_writable_dir(args.json.parent, "the folder of --json")
 
 
+def history_table(say, histories):
+    """Print one row per epoch: loss, train and test accuracy of each version side by side."""
+    say("       " + " | ".join(f"{k:^26}" for k in histories))
+    say("epoch  " + " | ".join(f"{'loss':>8} {'train':>8} {'test':>8}" for _ in histories))
+    for e in range(len(next(iter(histories.values())).train_loss)):
+        say(f"{e + 1:5d}  " + " | ".join(
+            f"{h.train_loss[e]:8.4f} {h.train_acc[e]:8.4f} {h.test_acc[e]:8.4f}"
+            for h in histories.values()))
+
+
+def final_figures(histories):
+    """``{version: {train_loss, train_acc, test_acc}}`` after the last epoch, for ``--json``."""
+    return {k: {"train_loss": h.train_loss[-1], "train_acc": h.train_acc[-1],
+                "test_acc": h.test_acc[-1]} for k, h in histories.items()}
+
+
 def run(main, argv=None):
     """Call ``main(argv)`` and map errors to ``error: ...`` on stderr and an exit status."""
     argv = sys.argv[1:] if argv is None else argv
