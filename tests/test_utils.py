@@ -185,3 +185,23 @@ def test_importing_the_package_leaves_pyplot_and_rcparams_alone():
             "assert 'matplotlib.pyplot' not in sys.modules; "
             "assert dict(dict.items(matplotlib.rcParams)) == before")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_truncated_system_gz_is_named_and_never_installed(tmp_path, monkeypatch, good_raw):
+    import gzip
+
+    system = tmp_path / "system"
+    system.mkdir()
+    raw = good_raw / "FashionMNIST" / "raw"
+    for name in data.FASHION_MNIST_FILES:
+        payload = gzip.compress((raw / name).read_bytes())
+        if name == "t10k-labels-idx1-ubyte":
+            payload = payload[: len(payload) // 2]  # a download cut off halfway
+        (system / f"{name}.gz").write_bytes(payload)
+    (raw / "t10k-labels-idx1-ubyte").unlink()
+    monkeypatch.setattr(data, "SYSTEM_DIRS", [system])
+    with pytest.raises(DataError) as e:
+        data.ensure_fashion_mnist(good_raw, download=False)
+    assert "t10k-labels-idx1-ubyte.gz" in str(e.value)
+    assert not (raw / "t10k-labels-idx1-ubyte").exists()
+    assert not list(raw.glob("*.part")) and not list(raw.glob(".*.part"))
