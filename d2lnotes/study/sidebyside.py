@@ -93,11 +93,12 @@ def _resolve(path):
 
 def _display_file(module):
     file = Path(inspect.getsourcefile(module)).resolve()
-    try:
+    if module.__name__.split(".")[0] == "d2lnotes":
         return file.relative_to(_PACKAGE_ROOT).as_posix()
-    except ValueError:  # torch's own code: name it by its module, e.g. torch/nn/init.py
-        tail = "/__init__.py" if file.name == "__init__.py" else ".py"
-        return module.__name__.replace(".", "/") + tail
+    # torch's own code: name it by its module, e.g. torch/nn/init.py (a venv inside the
+    # checkout would otherwise give .venv/lib/python3.11/site-packages/torch/...)
+    tail = "/__init__.py" if file.name == "__init__.py" else ".py"
+    return module.__name__.replace(".", "/") + tail
 
 
 def _assignment_lines(module, qualname):
