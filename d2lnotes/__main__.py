@@ -56,10 +56,12 @@ def main(argv=None):
               file=sys.stderr)
         return 2
     print(f"d2lnotes {__version__}: Dive into Deep Learning, chapters 2-4, scratch and concise\n")
-    for name, what in CHAPTERS.items():
-        print(f"  python -m d2lnotes.{name:<4} {what}")
-    print("  python -m d2lnotes show read scratch and concise code side by side "
-          "(list topics; show TOPIC)")
+    commands = {f"python -m d2lnotes.{name}": what for name, what in CHAPTERS.items()}
+    commands["python -m d2lnotes show"] = ("read scratch and concise code side by side "
+                                           "(list topics; show TOPIC)")
+    width = max(map(len, commands))
+    for command, what in commands.items():
+        print(f"  {command:<{width}}  {what}")
     print("\nEach command takes --help.")
     return 0
 
