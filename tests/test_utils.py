@@ -205,3 +205,11 @@ def test_truncated_system_gz_is_named_and_never_installed(tmp_path, monkeypatch,
     assert "t10k-labels-idx1-ubyte.gz" in str(e.value)
     assert not (raw / "t10k-labels-idx1-ubyte").exists()
     assert not list(raw.glob("*.part")) and not list(raw.glob(".*.part"))
+
+
+def test_resize_gives_the_asked_size_and_keeps_the_range():
+    train_iter, test_iter = data.load_fashion_mnist(64, resize=32)
+    X, y = next(iter(test_iter))
+    assert X.shape == (64, 1, 32, 32) and y.shape == (64,)
+    assert 0 <= X.min() and X.max() <= 1 + 1e-6
+    assert train_iter.tensors[0].shape == (60000, 1, 32, 32)
