@@ -163,7 +163,6 @@ def run_model_selection(args, device, say):
             ax.grid(True, alpha=0.3)
             ax.legend()
         fig.suptitle("§4.4 polynomial regression: train and test loss (log scale)")
-        args.out.mkdir(parents=True, exist_ok=True)
         path = plot.save(fig, args.out / "model_selection.png")
         say(f"plot: {path}")
     test = {name: results[name]["test_loss"] for name in fits}
@@ -325,7 +324,6 @@ def run_weight_decay(args, device, say):
             ax.grid(True, alpha=0.3)
             ax.legend(fontsize=8)
         fig.suptitle("§4.5 weight decay: scratch l2_penalty (band) vs optim weight_decay (dashed)")
-        args.out.mkdir(parents=True, exist_ok=True)
         path = plot.save(fig, args.out / "weight_decay.png")
         say(f"plot: {path}")
     r0, r3 = results["lambda_0"], results["lambda_3"]

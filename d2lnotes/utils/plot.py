@@ -31,8 +31,9 @@ def new_figure(nrows=1, ncols=1, figsize=(5, 3.5), **kwargs):
 
 
 def save(fig, path, dpi=120):
-    """Write ``fig`` to ``path`` as a PNG, atomically; return the path."""
+    """Write ``fig`` to ``path`` as a PNG, atomically, creating its folder; return the path."""
     path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=dpi)
     return path
@@ -190,7 +191,6 @@ class LivePlot:
         """Write the final figure to ``path`` (if one was given); return that path or None."""
         if not (self.path and self.histories):
             return None
-        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         return save(self.figure(), self.path)
 
     def __enter__(self):
