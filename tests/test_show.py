@@ -18,6 +18,7 @@ import pytest
 
 import d2lnotes
 from d2lnotes import study
+from d2lnotes.editions import PLACES
 from d2lnotes.study import TOPICS, Topic
 from d2lnotes.study.sidebyside import MARK, read_block, render_text
 from d2lnotes.utils.errors import UsageError
@@ -111,7 +112,8 @@ def test_every_topic_renders_all_its_source_within_the_width(name, width):
     shown = d2lnotes.show(name)
     text = shown.render(width)
     lines = text.split("\n")
-    assert lines[0] == f"{name}: {shown.topic.title} ({shown.topic.section})"
+    title = unwrap(lines[:lines.index("")])  # a long title wraps like code does
+    assert title == [squeeze(f"{name}: {shown.topic.title} ({shown.topic.where})")]
     assert max(map(len, lines)) <= width
     assert "\x1b" not in text
     columns = "┼" in text
@@ -239,15 +241,20 @@ def test_registering_and_listing_import_no_torch():
     """)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=ROOT, timeout=120).stdout
-    assert re.search(r"ch3.softmax +Softmax regression \(§3.6-3.7\)", out)
+    assert re.search(r"ch3.softmax +§3.6-3.7 +§4.4-4.5 +Softmax regression", out)
     assert out.strip().endswith("torch loaded: False")
 
 
 def test_cli_lists_topics_and_chapters():
     r = run_cli("show")
     assert r.returncode == 0
-    for name, topic in TOPICS.items():
-        assert re.search(rf"^  {re.escape(name)} +{re.escape(topic.title)} \(", r.stdout, re.M)
+    # Every topic of the editions table has its row with both editions' sections, the
+    # ones without a scratch/concise pair included.
+    for name, place in PLACES.items():
+        if name in TOPICS or place.code:
+            cells = [re.escape(x) for x in (name, place.classic, place.edition_1)]
+            assert re.search("^  " + " +".join(cells) + " ", r.stdout, re.M), name
+    assert set(TOPICS) <= set(PLACES)
     r = run_cli()
     assert r.returncode == 0 and "python -m d2lnotes.ch3" in r.stdout
     assert "python -m d2lnotes show" in r.stdout
@@ -270,6 +277,17 @@ def test_cli_width_layout_and_colour_options():
     assert "\x1b[" in r.stdout and "│" not in r.stdout
     assert ANSI.sub("", r.stdout).rstrip("\n") == d2lnotes.show("ch3.linreg").render(
         200, layout="stacked")
+
+
+@pytest.mark.parametrize("name", ["ch4.kaggle", "kaggle", "ch4.best"])
+def test_a_topic_without_a_pair_says_where_its_code_is(name):
+    with pytest.raises(UsageError) as e:
+        d2lnotes.show(name)
+    key = name if "." in name else "ch4." + name
+    message = str(e.value)
+    assert "\n" not in message and "did you mean" not in message
+    code = PLACES[key].code.split()[0]
+    assert code in message and Path(ROOT, code).is_file()
 
 
 def test_cli_unknown_topic_is_a_usage_error():

@@ -9,7 +9,8 @@ DESCRIPTION = """\
 Chapter 2 of Dive into Deep Learning as a tour, in the book's order. Each line shows
 a value and a check computed against it (the book's printed value, a closed form, or
 the twin computed the other way), ending in True or False. The command exits with status 1 if any
-check is False.
+check is False. Chapter 2's sections have the same numbers in the classic edition
+(which d2lnotes' chapters follow) and in the 1.0 edition.
 
   linalg         §2.1, §2.3 broadcasting, saving memory, dot/mv/mm and norms by loops vs torch
   preprocessing  §2.2 house_tiny.csv (written to --data-dir) by the csv module vs pandas

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import torch
 
+from ..editions import cite
 from ..utils.io import atomic_path
 from . import concise, scratch
 
@@ -81,7 +82,8 @@ def _close(a, b, tol=1e-6):
 
 def linalg_tour(device="cpu"):
     """Broadcasting, saving memory, products and norms: loops by hand vs torch (§2.1, §2.3)."""
-    s = Section("linalg", "§2.1 tensors and §2.3 linear algebra: loops by hand vs torch")
+    s = Section("linalg", f"{cite('ch2.broadcast', 'ch2.linalg')} "
+                          "tensors and linear algebra: loops by hand vs torch")
     a = torch.arange(3, device=device).reshape((3, 1))
     b = torch.arange(2, device=device).reshape((1, 2))
     c = a + b
@@ -167,7 +169,8 @@ def write_house_tiny(data_dir):
 
 def preprocessing_tour(data_dir):
     """Read ``house_tiny.csv`` with the csv module and with pandas: the book's tensors (§2.2)."""
-    s = Section("preprocessing", "§2.2 data preprocessing: house_tiny.csv, csv module vs pandas")
+    s = Section("preprocessing", f"{cite('ch2.preprocessing')} "
+                                 "data preprocessing: house_tiny.csv, csv module vs pandas")
     path = write_house_tiny(data_dir)
     s.check(f"wrote {path}", "reads back as the book's file", path.read_text() == HOUSE_TINY_CSV)
     X_s, y_s, cols_s = scratch.read_house_tiny(path)
@@ -195,7 +198,8 @@ BOOK_LIMITS = ("2.30000", "2.03000", "2.00300", "2.00030", "2.00003")
 
 def calculus_tour():
     """The limit table for ``f(x) = 3x^2 - 4x`` at ``x = 1`` and its tangent line (§2.4)."""
-    s = Section("calculus", "§2.4 calculus: f(x) = 3x^2 - 4x at x = 1, forward differences")
+    s = Section("calculus", f"{cite('ch2.calculus')} "
+                            "calculus: f(x) = 3x^2 - 4x at x = 1, forward differences")
     f, h, rows = f_calculus, 0.1, []
     for book in BOOK_LIMITS:
         lim = scratch.numerical_lim(f, 1.0, h)
@@ -258,7 +262,8 @@ def book_f(a):
 
 def autograd_tour(seed=0, device="cpu"):
     """The four steps of autograd on ``y = 2 x^T x`` and each caveat, checked (§2.5)."""
-    s = Section("autograd", "§2.5 automatic differentiation: y = 2 * x·x at x = arange(4.)")
+    s = Section("autograd", f"{cite('ch2.autograd')} "
+                            "automatic differentiation: y = 2 * x·x at x = arange(4.)")
     # 1. the point, 2. gradient tracking, 3. the function from torch ops, 4. backward.
     x = torch.arange(4.0, device=device)
     x.requires_grad_(True)
@@ -364,7 +369,8 @@ def probability_tour(seed=0):
     global one, both seeded with ``seed`` and used in lockstep, so on CPU the two give
     the very same counts: torch samples by inverse CDF as well.
     """
-    s = Section("probability", "§2.6 probability: a fair die, inverse-CDF sampling vs Multinomial")
+    s = Section("probability", f"{cite('ch2.sampling')} "
+                               "probability: a fair die, inverse-CDF sampling vs Multinomial")
     fair_probs = torch.ones(6) / 6
     gen = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)  # Multinomial samples with the global generator.

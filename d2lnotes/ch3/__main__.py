@@ -2,18 +2,20 @@
 
 import sys
 
+from ..editions import cite
 from ..utils import cli
 from ..utils.io import write_json
 
-DESCRIPTION = """\
+DESCRIPTION = f"""\
 Chapter 3 of Dive into Deep Learning, run twice: from scratch and with torch.nn.
 Both versions start from the same parameters and see the same batches, and the
 largest gap between their final parameters (max_param_diff) is reported.
 
-  1. Linear regression (§3.2-3.5) on y = Xw + b + noise, w = [2, -3.4], b = 4.2,
-     1000 examples, batch 10, lr 0.03, 3 epochs (always the book's settings).
-  2. Softmax regression (§3.6-3.7) on Fashion-MNIST; --epochs, --lr and
-     --batch-size apply to this run.
+  1. Linear regression, {cite('ch3.linreg')}: y = Xw + b + noise,
+     w = [2, -3.4], b = 4.2, 1000 examples, batch 10, lr 0.03, 3 epochs
+     (always the book's settings).
+  2. Softmax regression, {cite('ch3.softmax')}, on Fashion-MNIST;
+     --epochs, --lr and --batch-size apply to this run.
 """
 
 
@@ -46,7 +48,8 @@ def main(argv=None):
     results, seconds = {}, {}
 
     # --- linear regression -------------------------------------------------------------
-    print("§3.2-3.5 linear regression: w = [2, -3.4], b = 4.2, 1000 examples, batch 10, "
+    print(f"{cite('ch3.linreg')} "
+          "linear regression: w = [2, -3.4], b = 4.2, 1000 examples, batch 10, "
           "lr 0.03, 3 epochs")
     lin = compare_linear_regression(seed=args.seed, impl=args.impl, quiet=args.quiet)
     impls = list(lin.histories)
@@ -67,7 +70,7 @@ def main(argv=None):
         results["linear_regression"]["max_param_diff"] = lin.max_param_diff
 
     # --- softmax regression ------------------------------------------------------------
-    print(f"\n§3.6-3.7 softmax regression on Fashion-MNIST: batch {args.batch_size}, "
+    print(f"\n{cite('ch3.softmax')} softmax regression on Fashion-MNIST: batch {args.batch_size}, "
           f"lr {args.lr}, {args.epochs} epochs, device {device}")
     data = load_fashion_mnist(args.batch_size, root=args.data_dir, device=device)
     soft = compare_softmax_regression(args.batch_size, args.lr, args.epochs, seed=args.seed,

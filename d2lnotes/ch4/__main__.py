@@ -10,35 +10,42 @@ import difflib
 import sys
 import time
 
+from ..editions import cite
 from ..utils import cli
 from ..utils.errors import UsageError
 from ..utils.io import write_json
 from . import report
 
-DESCRIPTION = """\
-Chapter 4 of Dive into Deep Learning, from scratch and with torch.nn, side by side.
-Topics (default: all, in the book's order):
+_WHAT = {  # topic -> what it runs; the sections come from d2lnotes.editions
+    "activations": "ReLU, sigmoid, tanh and their closed-form derivatives, checked\n"
+                   "against torch and autograd; plot of each",
+    "mlp": "MLP 784-256-10 on Fashion-MNIST, batch 256, lr 0.1, 10 epochs;\n"
+           "same start, same batches, max_param_diff",
+    "model-selection": "polynomial regression: a cubic fit, a linear one that underfits\n"
+                       "and a 20-feature one, 400 / 1500 epochs",
+    "weight-decay": "L2 penalty in the loss against the optimizer's weight_decay,\n"
+                    "d = 200, 20 examples, lambda 0 and 3",
+    "dropout": "MLP 784-256-256-10 with dropout 0.2 / 0.5, lr 0.5, 10 epochs",
+    "backprop": "the MLP's gradients derived by hand (no autograd) against autograd\n"
+                "in float64 and finite differences, then trained with them",
+    "init": "vanishing sigmoid gradients, exploding matrix products, Xavier\n"
+            "init against nn.init, activation variance over 10 layers",
+    "kaggle": "house prices: SHA-1-checked CSVs, preprocessing, 5-fold log-RMSE\n"
+              "of a linear model, submission.csv in --out",
+    "best": "(not part of all; \"all best\" runs both) the best Fashion-MNIST\n"
+            "accuracy the chapters allow: MLP, dropout, Xavier init",
+}
 
-  activations      §4.1 ReLU, sigmoid, tanh and their closed-form derivatives,
-                   checked against torch and autograd; plot of each
-  mlp              §4.2-4.3 MLP 784-256-10 on Fashion-MNIST, batch 256, lr 0.1,
-                   10 epochs; same start, same batches, max_param_diff
-  model-selection  §4.4 polynomial regression: a cubic fit, a linear one that
-                   underfits and a 20-feature one, 400 / 1500 epochs
-  weight-decay     §4.5 L2 penalty in the loss against the optimizer's weight_decay,
-                   d = 200, 20 examples, lambda 0 and 3
-  dropout          §4.6 MLP 784-256-256-10 with dropout 0.2 / 0.5, lr 0.5, 10 epochs
-  backprop         §4.7 the MLP's gradients derived by hand (no autograd) against
-                   autograd in float64 and finite differences, then trained with them
-  init             §4.8 vanishing sigmoid gradients, exploding matrix products,
-                   Xavier init against nn.init, activation variance over 10 layers
-  kaggle           §4.10 house prices: SHA-1-checked CSVs, preprocessing, 5-fold
-                   log-RMSE of a linear model, submission.csv in --out
-  best             (not part of all; "all best" runs both) the best Fashion-MNIST
-                   accuracy Chapters 3-4 allow: MLP, dropout, Xavier init
+def description():
+    """The --help text: each topic with both editions' sections (d2lnotes.editions)."""
+    topics = "".join(f"  {name:<16} {cite('ch4.' + name.replace('-', '_'))}\n"
+                     + "".join(f"  {'':<16} {line}\n" for line in what.splitlines())
+                     for name, what in _WHAT.items())
+    return ("Chapter 4 of Dive into Deep Learning, from scratch and with torch.nn, side by "
+            "side.\nTopics (default: all, in the book's order), with their sections in the "
+            "classic\nedition and in the 1.0 edition:\n\n" + topics + "\n--epochs N "
+            "replaces every topic's epoch count (the book's is used otherwise).\n")
 
---epochs N replaces every topic's epoch count (the book's is used otherwise).
-"""
 
 # The registry, in the book's order. `best` (the accuracy recipe) is not part of `all`.
 TOPICS = {
@@ -57,7 +64,7 @@ WRITES_INTO_OUT = {"kaggle"}  # submission.csv goes to --out even with --no-plot
 
 
 def build_parser():
-    parser = cli.Parser(prog="python -m d2lnotes.ch4", description=DESCRIPTION,
+    parser = cli.Parser(prog="python -m d2lnotes.ch4", description=description(),
                         formatter_class=cli.argparse.RawDescriptionHelpFormatter)
     parser.add_argument("topics", nargs="*", metavar="topic",
                         help=f"one or more of {', '.join(TOPICS)}, all (default all, "

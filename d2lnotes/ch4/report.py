@@ -8,6 +8,7 @@ only passes the command line's settings (a :class:`Run`) as explicit keyword arg
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..editions import cite
 from ..utils import cli, plot
 from . import experiments as ex
 
@@ -71,7 +72,8 @@ def activations(run, say):
 
     from . import scratch
 
-    say("§4.1 activation functions: scratch against torch, closed-form derivative against "
+    say(f"{cite('ch4.activations')} "
+        "activation functions: scratch against torch, closed-form derivative against "
         "autograd, float32 on x in [-100, 100] (0 and ±100 included)")
     results = ex.activation_gaps()
     say(f"{'function':>8}  {'max |f - torch|':>16}  {'max |df - autograd|':>20}  "
@@ -98,7 +100,7 @@ def activations(run, say):
 def mlp(run, say):
     """§4.2-4.3: the scratch MLP and nn.Sequential, same start and same batches."""
     epochs = run.num_epochs("mlp")
-    say(f"§4.2-4.3 MLP 784-256-10 on Fashion-MNIST: batch 256, lr 0.1, {epochs} epochs, "
+    say(f"{cite('ch4.mlp')} MLP 784-256-10 on Fashion-MNIST: batch 256, lr 0.1, {epochs} epochs, "
         f"device {run.device}")
     cmp = ex.compare_mlp(256, 0.1, epochs, seed=run.seed, data=run.fashion_mnist(),
                          device=run.device, quiet=run.quiet)
@@ -115,7 +117,8 @@ def mlp(run, say):
 def model_selection(run, say):
     """§4.4: the three polynomial fits, their weights and curves."""
     poly = ex.model_selection(run.epochs, run.seed, run.device, quiet=run.quiet)
-    say("§4.4 polynomial regression, features x^i/i! (i < 20), 100 train / 100 test, noise 0.1, "
+    say(f"{cite('ch4.model_selection')} "
+        "polynomial regression, features x^i/i! (i < 20), 100 train / 100 test, noise 0.1, "
         "batch 10; concise: nn.MSELoss + optim.SGD lr 0.01, scratch: squared_loss + SGD lr 0.02")
     say(f"{'fit':>9} {'features':>8} {'epochs':>6} {'train loss':>11} {'test loss':>11} "
         f"{'max_param_diff':>14}  fitted w[:4] (concise)")
@@ -155,7 +158,8 @@ def weight_decay(run, say):
     """§4.5: lambda 0 and 3, the scratch penalty against the optimizer's weight_decay."""
     runs = ex.weight_decay(num_epochs=run.epochs, seed=run.seed, device=run.device,
                            quiet=run.quiet)
-    say(f"§4.5 weight decay: d = 200, 20 train / 100 test, batch 5, lr 0.003, "
+    say(f"{cite('ch4.weight_decay')} "
+        "weight decay: d = 200, 20 train / 100 test, batch 5, lr 0.003, "
         f"{run.epochs or 100} epochs; scratch: squared_loss + lambd * l2_penalty(w); concise: "
         "nn.MSELoss + SGD(weight_decay=2 lambd on the weight, lr/2)")
     say(f"{'lambda':>6} {'||w|| scratch':>13} {'||w|| concise':>13} {'train loss':>11} "
@@ -194,7 +198,7 @@ def weight_decay(run, say):
 
 def dropout(run, say):
     """§4.6: dropout statistics of scratch and nn.Dropout, then the dropout MLP both ways."""
-    say("§4.6 dropout on a 1000 x 1000 tensor of ones: fraction zeroed and mean "
+    say(f"{cite('ch4.dropout')} dropout on a 1000 x 1000 tensor of ones: fraction zeroed and mean "
         "(should be p and 1)")
     say(f"{'p':>4}  {'zeros scratch':>13}  {'zeros nn':>9}  {'mean scratch':>12}  {'mean nn':>8}")
     stats = ex.dropout_statistics(seed=run.seed)
@@ -219,7 +223,8 @@ def backprop(run, say):
     data = run.fashion_mnist()
     X, y = (t[:256].cpu() for t in data[0].tensors)
     gaps, gradcheck = ex.check_hand_gradients(X, y, seed=run.seed)
-    say("§4.7 backpropagation by hand: MLP 784-256-10, 256 training images, float64")
+    say(f"{cite('ch4.backprop')} "
+        "backpropagation by hand: MLP 784-256-10, 256 training images, float64")
     say("  max |hand - autograd|: " + ", ".join(f"{k} {v:.2g}" for k, v in gaps.items()))
     say(f"  gradcheck (finite differences) of the hand-written Functions: "
         f"{'passed' if gradcheck else 'FAILED'}")
@@ -247,6 +252,7 @@ def init(run, say):
     from . import scratch
 
     results = ex.init_statistics(seed=run.seed)
+    say(f"{cite('ch4.init')} numerical stability and initialization")
     say("§4.8.1 sigmoid gradient: " + ", ".join(
         f"at {float(k):g}: {v:.3g}" for k, v in results["sigmoid_grad"].items())
         + " (it vanishes away from 0)")
@@ -293,7 +299,8 @@ def kaggle(run, say):
     r = house_prices(num_epochs=run.epochs or 100, seed=run.seed, root=run.data_dir,
                      device=run.device, quiet=run.quiet)
     s, k = r.settings, len(r.folds)
-    say(f"§4.10 Kaggle house prices: {r.num_train} train / {len(r.ids)} test houses, "
+    say(f"{cite('ch4.kaggle')} "
+        f"Kaggle house prices: {r.num_train} train / {len(r.ids)} test houses, "
         f"{r.num_features} features; linear model, Adam lr {s['lr']:g}, weight decay "
         f"{s['weight_decay']:g}, batch {s['batch_size']}, {s['num_epochs']} epochs, {k}-fold")
     say(f"{'fold':>4} {'train log rmse':>15} {'valid log rmse':>15}")

@@ -22,6 +22,7 @@ import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..editions import PLACES
 from ..utils.errors import UsageError
 
 TOPICS = {}
@@ -42,6 +43,12 @@ class Topic:
     section: str
     scratch: tuple
     concise: tuple
+    edition_1: str = ""  # the section in the 1.0 edition; ``section`` is the classic one
+
+    @property
+    def where(self):
+        """``§3.6-3.7; 1.0 edition: §4.4-4.5`` (or just ``section`` when 1.0's is unknown)."""
+        return f"{self.section}; 1.0 edition: {self.edition_1}" if self.edition_1 else self.section
 
 
 @dataclass(frozen=True)
@@ -61,17 +68,22 @@ def _check_path(path):
         raise ValueError(f"topic paths look like 'package.module:name', got {path!r}")
 
 
-def topic(name, title, section, *, scratch, concise):
+def topic(name, title, section=None, *, scratch, concise):
     """Register a topic; ``scratch`` and ``concise`` list ``"module:qualname"`` strings.
 
     Pieces at the same position are twins and share a row; ``None`` leaves a gap.
+    Without ``section``, both editions' sections come from :data:`d2lnotes.editions.PLACES`.
     Nothing is imported here.
     """
+    edition_1 = ""
+    if section is None:
+        place = PLACES[name]
+        section, edition_1 = place.classic, place.edition_1
     for path in (*scratch, *concise):
         _check_path(path)
     if name in TOPICS:
         raise ValueError(f"topic {name!r} is registered twice")
-    TOPICS[name] = Topic(name, title, section, tuple(scratch), tuple(concise))
+    TOPICS[name] = Topic(name, title, section, tuple(scratch), tuple(concise), edition_1)
     return TOPICS[name]
 
 
@@ -237,7 +249,7 @@ def render_text(shown, width=80, color=False, layout="auto"):
     sides = [("scratch", shown.scratch), ("concise", shown.concise)]
     headers = [_header(side, blocks, color) for side, blocks in sides]
     heads = ["".join(x for _, x in h[0] + h[1]) for h in headers]
-    title = f"{t.name}: {t.title} ({t.section})"
+    title = f"{t.name}: {t.title} ({t.where})"
     out = [_paint(row, color)[0] for row in _wrap([("1" if color else "", title)], width)] + [""]
     avail = width - len(SEP)
     lw, rw = (_widest(blocks, head) for (_, blocks), head in zip(sides, heads))
@@ -305,7 +317,7 @@ def render_html(shown):
             body += f"<td {cell}>{_html_code(block.source) if block else ''}</td>"
         body += "</tr>\n"
     return (f'<div class="d2lnotes-show"><p><b>{html.escape(t.name)}</b>: '
-            f"{html.escape(t.title)} ({html.escape(t.section)})</p>\n"
+            f"{html.escape(t.title)} ({html.escape(t.where)})</p>\n"
             f'<table style="border-collapse: collapse;"><tr>{head}</tr>\n{body}</table></div>')
 
 
@@ -328,7 +340,7 @@ class Shown:
         return self.render()
 
     def __repr__(self):
-        return f"<Shown {self.topic.name}: {self.topic.title} ({self.topic.section})>"
+        return f"<Shown {self.topic.name}: {self.topic.title} ({self.topic.where})>"
 
     def _repr_pretty_(self, p, cycle):
         p.text(self.render())
@@ -346,8 +358,13 @@ class TopicList:
     def __str__(self):
         if not self.topics:
             return "no topics registered"
-        w = max(len(t.name) for t in self.topics)
-        return "\n".join(f"  {t.name:<{w}}  {t.title} ({t.section})" for t in self.topics)
+        rows = [(t.name, t.section, t.edition_1 or "?", t.title) for t in self.topics]
+        # Topics with no scratch/concise pair still get their row, saying where the code is.
+        rows += [(k, p.classic, p.edition_1, f"{p.title}: no pair to show; {p.code}")
+                 for k, p in PLACES.items() if p.code and k not in TOPICS]
+        rows.insert(0, ("topic", "classic", "1.0 edition", "what"))
+        w = [max(len(r[i]) for r in rows) for i in range(3)]
+        return "\n".join(f"  {a:<{w[0]}}  {b:<{w[1]}}  {c:<{w[2]}}  {d}" for a, b, c, d in rows)
 
     def __repr__(self):
         return f"<TopicList of {len(self.topics)}>"
@@ -357,6 +374,11 @@ class TopicList:
 
 
 def _unknown(name):
+    key = next((k for k in PLACES if name in (k, k.split(".")[1]) and PLACES[k].code), None)
+    if key:
+        name, p = key, PLACES[key]
+        return (f"{name} ({p.title}, {p.classic}; 1.0 edition: {p.edition_1}) has no "
+                f"scratch/concise pair to show; its code is in {p.code}")
     names = list(TOPICS)
     close = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
     close += [n for n in names if name and name in n and n not in close]
