@@ -352,7 +352,8 @@ def build_parser():
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="cpu",
                         help="where to train (default cpu)")
     parser.add_argument("--data-dir", type=Path, default=None,
-                        help="dataset folder (default: $D2LNOTES_DATA, else ./data)")
+                        help="dataset folder (default: $D2LNOTES_DATA, else ./data if it exists, "
+                             "else ~/.cache/d2lnotes)")
     parser.add_argument("--quiet", action="store_true", help="only the final table")
     parser.add_argument("--json", type=Path, default=None, metavar="PATH",
                         help="also write every figure to this JSON file")

@@ -127,7 +127,7 @@ def test_offline_without_a_copy_says_where_to_put_the_files(tmp_path):
     assert not list((tmp_path / "empty").rglob("*.csv*"))
 
 
-def test_download_is_verified_before_it_is_renamed(tmp_path, local_hub, monkeypatch):
+def test_download_is_verified_before_it_is_renamed(tmp_path, local_hub, monkeypatch, capsys):
     data = tmp_path / "data"
     (local_hub / TRAIN).write_bytes(b"junk")
     with pytest.raises(DataError, match="discarded"):
@@ -138,11 +138,17 @@ def test_download_is_verified_before_it_is_renamed(tmp_path, local_hub, monkeypa
     good = b"Id,MSSubClass\n1,60\n"
     (local_hub / TRAIN).write_bytes(good)
     monkeypatch.setitem(kaggle.KAGGLE_FILES, TRAIN, hashlib.sha1(good).hexdigest())
+    capsys.readouterr()
     path = kaggle.download(TRAIN, data)
     assert path == data / kaggle.SUBFOLDER / TRAIN and path.read_bytes() == good
     assert [p.name for p in path.parent.iterdir()] == [TRAIN]  # no .part left behind
+    said = [line for line in capsys.readouterr().err.splitlines()
+            if '"GET /' not in line]  # the local server logs its requests there too
+    assert len(said) == 1  # one line: what, from where, to where
+    assert TRAIN in said[0] and kaggle.data_url() in said[0] and str(path) in said[0]
     (local_hub / TRAIN).unlink()
     assert kaggle.download(TRAIN, data) == path  # a verified copy is not fetched again
+    assert TRAIN not in capsys.readouterr().err  # nor announced again
 
 
 def test_the_mirror_setting_replaces_the_book_hub(monkeypatch):

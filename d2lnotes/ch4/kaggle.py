@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ..utils.data import data_root, load_array
+from ..utils.data import announce, data_root, load_array
 from ..utils.errors import DataError
 from ..utils.io import atomic_path
 from ..utils.train import History, train
@@ -104,6 +104,7 @@ def download(name, root=None):
             "point --data-dir or D2LNOTES_DATA at a folder whose kaggle_house/ holds them, "
             "or set D2LNOTES_DATA_URL to a mirror of the book's data hub"
         ) from None
+    announce(f"§4.10's {name}", url, path)
     return path
 
 

@@ -58,7 +58,8 @@ def add_common_options(parser, chapter):
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
                         help="where to train: auto picks cuda when a GPU is present (default auto)")
     parser.add_argument("--data-dir", type=Path, default=None,
-                        help="dataset folder (default: $D2LNOTES_DATA, else ./data)")
+                        help="dataset folder (default: $D2LNOTES_DATA, else ./data if it exists, "
+                             "else ~/.cache/d2lnotes)")
     parser.add_argument("--out", type=Path, default=Path("d2lnotes-out") / chapter,
                         help=f"folder for the PNG plots (default d2lnotes-out/{chapter})")
     parser.add_argument("--no-plots", action="store_true", help="write no PNG files")

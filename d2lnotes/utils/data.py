@@ -85,9 +85,29 @@ def load_array(data_arrays, batch_size, shuffle=True):
     return ArrayLoader(data_arrays, batch_size, shuffle)
 
 
+def announce(what, source, dest):
+    """Say on stderr, once per import or download, what came from where, to where, how big."""
+    import sys
+
+    dest = Path(dest)
+    files = [dest] if dest.is_file() else [p for p in dest.iterdir() if p.is_file()]
+    size = sum(p.stat().st_size for p in files) / 1e6
+    print(f"d2lnotes: {what} ({size:.1f} MB) from {source} to {dest} (move it with "
+          "--data-dir or D2LNOTES_DATA)", file=sys.stderr)
+
+
 def data_root(root=None):
-    """Where datasets live: ``root``, else ``$D2LNOTES_DATA``, else ``./data``."""
-    return Path(root or os.environ.get("D2LNOTES_DATA") or "data")
+    """Where datasets live: ``root``, else ``$D2LNOTES_DATA``, else ``./data`` if it exists
+    (a checkout's), else the per-user cache ``$XDG_CACHE_HOME/d2lnotes`` (``~/.cache/d2lnotes``).
+
+    So a notebook in any folder shares one copy instead of growing a ``data/`` of its own.
+    """
+    if root or os.environ.get("D2LNOTES_DATA"):
+        return Path(root or os.environ["D2LNOTES_DATA"])
+    if Path("data").is_dir():
+        return Path("data")
+    cache = os.environ.get("XDG_CACHE_HOME", "")
+    return (Path(cache) if os.path.isabs(cache) else Path.home() / ".cache") / "d2lnotes"
 
 
 def check_idx(path, magic, count, item_size, header):
@@ -130,6 +150,7 @@ def ensure_fashion_mnist(root=None, download=True):
     A missing or corrupt file is (re)imported from a system copy, else downloaded by
     torchvision. If neither works, raise :class:`DataError` saying how to get the data.
     """
+    fresh = not (data_root(root) / "FashionMNIST" / "raw").is_dir()
     raw = data_root(root) / "FashionMNIST" / "raw"
     notes = []
 
@@ -170,6 +191,10 @@ def ensure_fashion_mnist(root=None, download=True):
             "by going online so torchvision can download it, or by pointing --data-dir or "
             "D2LNOTES_DATA at a folder that holds FashionMNIST/raw/*-ubyte"
         )
+    if fresh:
+        announce("Fashion-MNIST", next((f"the system copy {d}" for d in SYSTEM_DIRS
+                                        if (d / "t10k-labels-idx1-ubyte.gz").is_file()),
+                                       "torchvision's download"), raw)
     return raw
 
 
