@@ -100,3 +100,32 @@ def test_notebook_live_plot_and_side_by_side(tmp_path, kernel_name, fashion_mnis
     assert "SoftmaxRegression" in page and "softmax_regression" in page
     assert 'style="color:' in page  # pygments highlighting, inline styles
     assert result.data["text/plain"].startswith("ch3.softmax: Softmax regression")
+
+
+def test_without_ipywidgets_the_bar_is_text_and_quiet(tmp_path, kernel_name):
+    # README's plain install has no ipywidgets: block it before anything imports tqdm.
+    cells = [
+        "import sys, warnings\n"
+        "sys.modules['ipywidgets'] = None\n"
+        "warnings.simplefilter('always')\n"
+        "import torch\n"
+        "from torch import nn\n"
+        "from d2lnotes.utils.data import load_array\n"
+        "from d2lnotes.utils.train import train\n"
+        "X, y = torch.randn(64, 2), torch.randn(64, 1)\n"
+        "net = nn.Linear(2, 1)\n"
+        "h = train(net, load_array((X, y), 16), None, nn.MSELoss(), 2,\n"
+        "          torch.optim.SGD(net.parameters(), lr=0.1), quiet=False)\n"
+        "print('epochs:', len(h.train_loss))",
+        # What the loop avoids: tqdm.auto itself warns in this same kernel.
+        "from tqdm.auto import tqdm\n"
+        "tqdm(total=1).close()",
+    ]
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(src) for src in cells]
+    nbclient.NotebookClient(nb, kernel_name=kernel_name, timeout=300,
+                            resources={"metadata": {"path": str(tmp_path)}}).execute()
+    ours, plain = nb.cells
+    assert "epochs: 2" in "".join(o.text for o in outputs_of(ours, "stream"))
+    assert not [o for o in ours.outputs if "Warning" in o.get("text", "")]
+    assert "TqdmWarning" in "".join(o.get("text", "") for o in plain.outputs)

@@ -130,6 +130,24 @@ class _EpochTally:
             history.train_acc.append(float(torch.stack(self.corrects).sum() / n))
 
 
+def _progress_bar():
+    """tqdm's widget in Jupyter when ipywidgets is installed, else its text bar.
+
+    (``tqdm.auto`` in a notebook without ipywidgets warns "IProgress not found" and falls
+    back to text anyway; this falls back quietly.)
+    """
+    from .plot import _in_notebook
+
+    if _in_notebook():
+        try:
+            import ipywidgets  # noqa: F401
+        except ImportError:
+            from tqdm.std import tqdm
+            return tqdm
+    from tqdm.auto import tqdm
+    return tqdm
+
+
 def train(net, train_iter, test_iter, loss, num_epochs, optimizer, *, quiet=False,
           callback=None, desc="train"):
     """Minibatch SGD on ``mean(loss(net(X), y))`` for ``num_epochs`` epochs; return a History.
@@ -139,8 +157,7 @@ def train(net, train_iter, test_iter, loss, num_epochs, optimizer, *, quiet=Fals
     not per batch; a non-finite value raises :class:`DivergenceError` naming the first
     bad epoch and batch. ``callback(history)`` runs after every epoch.
     """
-    from tqdm.auto import tqdm
-
+    tqdm = _progress_bar()
     history = History()
     bar = tqdm(total=num_epochs * len(train_iter), desc=desc, unit="batch", leave=False,
                disable=True if quiet else None)
