@@ -1,6 +1,8 @@
 """``python -m d2lnotes``: list the chapters; ``python -m d2lnotes show``: compare the code."""
 
+import importlib
 import os
+import re
 import sys
 
 from . import CHAPTERS, __version__
@@ -41,6 +43,24 @@ def show_main(argv):
     return 0
 
 
+# `python -m d2lnotes ch3 ...` runs the same command as `python -m d2lnotes.ch3 ...`.
+COMMANDS = {"ch2": "d2lnotes.ch2.__main__", "ch3": "d2lnotes.ch3.__main__",
+            "ch4": "d2lnotes.ch4.__main__", "bench": "d2lnotes.bench"}
+
+
+def run_command(name, argv):
+    """Run the command ``name`` (a key of :data:`COMMANDS`) on ``argv``; return its status."""
+    from .utils import cli
+
+    if name not in COMMANDS:
+        chapters = ", ".join(c for c in COMMANDS if c.startswith("ch"))
+        print(f"error: d2lnotes covers chapters 2-4 ({chapters}), not {name}; "
+              "for the book's own code in any chapter, use the drop-in: "
+              "python -m d2lnotes book", file=sys.stderr)
+        return 2
+    return cli.run(importlib.import_module(COMMANDS[name]).main, argv)
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "show":
@@ -51,6 +71,8 @@ def main(argv=None):
         except BrokenPipeError:  # e.g. piped into head: stop quietly
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             return 0
+    if argv and argv[0] in COMMANDS or re.fullmatch(r"ch\d+", argv[0] if argv else ""):
+        return run_command(argv[0], argv[1:])
     if argv and argv[0] not in ("-h", "--help"):
         print(f"error: unknown command {argv[0]!r}; run 'python -m d2lnotes' for the list",
               file=sys.stderr)
@@ -62,7 +84,9 @@ def main(argv=None):
     width = max(map(len, commands))
     for command, what in commands.items():
         print(f"  {command:<{width}}  {what}")
-    print("\nEach command takes --help.")
+    print("\nEach command takes --help; 'python -m d2lnotes ch3 ...' is 'python -m d2lnotes.ch3 "
+          "...'.\nSections are the classic edition's (English 0.17, Chinese 2nd edition); "
+          "'show' lists the 1.0 edition's too.")
     return 0
 
 

@@ -15,15 +15,13 @@ import torch
 
 from ..editions import cite
 from ..utils.io import atomic_path
-from . import concise, scratch
+from . import SECTIONS, concise, scratch
 
 __all__ = ["Check", "Section", "SECTIONS", "HOUSE_TINY_CSV", "write_house_tiny", "book_y",
            "book_f", "f_calculus", "autograd_tour", "calculus_tour", "linalg_tour",
            "preprocessing_tour", "probability_tour", "plot_tangent", "plot_die_convergence",
            "fmt", "run_tour"]
 
-# The book's order: §2.1 and §2.3 (linalg), §2.2, §2.4, §2.5, §2.6.
-SECTIONS = ("linalg", "preprocessing", "calculus", "autograd", "probability")
 
 
 @dataclass

@@ -71,7 +71,7 @@ def main(argv=None):
 
     # --- softmax regression ------------------------------------------------------------
     print(f"\n{cite('ch3.softmax')} softmax regression on Fashion-MNIST: batch {args.batch_size}, "
-          f"lr {args.lr}, {args.epochs} epochs, device {device}")
+          f"lr {args.lr}, {args.epochs} epoch{'s' * (args.epochs != 1)}, device {device}")
     data = load_fashion_mnist(args.batch_size, root=args.data_dir, device=device)
     soft = compare_softmax_regression(args.batch_size, args.lr, args.epochs, seed=args.seed,
                                       impl=args.impl, data=data, device=device,

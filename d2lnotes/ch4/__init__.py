@@ -6,21 +6,11 @@ and ``recipe`` the best accuracy the chapter allows. Each returns data; ``report
 prints and plots it for ``python -m d2lnotes.ch4``.
 """
 
-from . import concise, scratch
-from .experiments import (
-    activation_gaps,
-    activation_variance,
-    check_hand_gradients,
-    compare_dropout,
-    compare_hand_backprop,
-    compare_mlp,
-    dropout_statistics,
-    init_statistics,
-    matrix_product,
-    model_selection,
-    weight_decay,
-)
+from ..utils.lazy import lazy
 
 __all__ = ["activation_gaps", "activation_variance", "check_hand_gradients", "compare_dropout",
            "compare_hand_backprop", "compare_mlp", "dropout_statistics", "init_statistics",
            "matrix_product", "model_selection", "weight_decay", "concise", "scratch"]
+# Imported on first use: `python -m d2lnotes.ch4 --help` then answers before torch loads.
+__getattr__ = lazy(__name__, {**dict.fromkeys(__all__[:-2], "experiments"),
+                              "concise": "concise", "scratch": "scratch"})

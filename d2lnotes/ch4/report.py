@@ -42,6 +42,11 @@ class Run:
         return self.epochs or BOOK_EPOCHS[topic]
 
 
+def _n(count, noun):
+    """``1 epoch``, ``10 epochs``."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def _saved(say, *paths):
     say("plots: " + ", ".join(str(p) for p in paths))
 
@@ -100,8 +105,8 @@ def activations(run, say):
 def mlp(run, say):
     """§4.2-4.3: the scratch MLP and nn.Sequential, same start and same batches."""
     epochs = run.num_epochs("mlp")
-    say(f"{cite('ch4.mlp')} MLP 784-256-10 on Fashion-MNIST: batch 256, lr 0.1, {epochs} epochs, "
-        f"device {run.device}")
+    say(f"{cite('ch4.mlp')} MLP 784-256-10 on Fashion-MNIST: batch 256, lr 0.1, "
+        f"{_n(epochs, 'epoch')}, device {run.device}")
     cmp = ex.compare_mlp(256, 0.1, epochs, seed=run.seed, data=run.fashion_mnist(),
                          device=run.device, quiet=run.quiet)
     cli.history_table(say, cmp.histories)
@@ -160,8 +165,8 @@ def weight_decay(run, say):
                            quiet=run.quiet)
     say(f"{cite('ch4.weight_decay')} "
         "weight decay: d = 200, 20 train / 100 test, batch 5, lr 0.003, "
-        f"{run.epochs or 100} epochs; scratch: squared_loss + lambd * l2_penalty(w); concise: "
-        "nn.MSELoss + SGD(weight_decay=2 lambd on the weight, lr/2)")
+        f"{_n(run.epochs or 100, 'epoch')}; scratch: squared_loss + lambd * l2_penalty(w); "
+        "concise: nn.MSELoss + SGD(weight_decay=2 lambd on the weight, lr/2)")
     say(f"{'lambda':>6} {'||w|| scratch':>13} {'||w|| concise':>13} {'train loss':>11} "
         f"{'test loss':>10} {'max_param_diff':>14}")
     results = {}
@@ -206,7 +211,7 @@ def dropout(run, say):
         say(f"{float(p):4.1f}  {row['zeros_scratch']:13.4f}  {row['zeros_concise']:9.4f}  "
             f"{row['mean_scratch']:12.4f}  {row['mean_concise']:8.4f}")
     epochs = run.num_epochs("dropout")
-    say(f"MLP 784-256-256-10, dropout 0.2 and 0.5, batch 256, lr 0.5, {epochs} epochs, "
+    say(f"MLP 784-256-256-10, dropout 0.2 and 0.5, batch 256, lr 0.5, {_n(epochs, 'epoch')}, "
         f"device {run.device}; the masks differ, so the runs are compared by accuracy")
     cmp = ex.compare_dropout(256, 0.5, epochs, seed=run.seed, data=run.fashion_mnist(),
                              device=run.device, quiet=run.quiet)
@@ -229,8 +234,8 @@ def backprop(run, say):
     say(f"  gradcheck (finite differences) of the hand-written Functions: "
         f"{'passed' if gradcheck else 'FAILED'}")
     epochs = run.num_epochs("backprop")
-    say(f"training with autograd and with the hand gradients: batch 256, lr 0.1, {epochs} "
-        f"epochs, device {run.device}")
+    say(f"training with autograd and with the hand gradients: batch 256, lr 0.1, "
+        f"{_n(epochs, 'epoch')}, device {run.device}")
     cmp = ex.compare_hand_backprop(256, 0.1, epochs, seed=run.seed, data=data, device=run.device,
                                    quiet=run.quiet)
     cli.history_table(say, cmp.histories)
@@ -302,7 +307,7 @@ def kaggle(run, say):
     say(f"{cite('ch4.kaggle')} "
         f"Kaggle house prices: {r.num_train} train / {len(r.ids)} test houses, "
         f"{r.num_features} features; linear model, Adam lr {s['lr']:g}, weight decay "
-        f"{s['weight_decay']:g}, batch {s['batch_size']}, {s['num_epochs']} epochs, {k}-fold")
+        f"{s['weight_decay']:g}, batch {s['batch_size']}, {_n(s['num_epochs'], 'epoch')}, {k}-fold")
     say(f"{'fold':>4} {'train log rmse':>15} {'valid log rmse':>15}")
     for i, h in enumerate(r.folds, 1):
         say(f"{i:4d} {h.train_loss[-1]:15.4f} {h.test_loss[-1]:15.4f}")
@@ -345,7 +350,7 @@ def best(run, say):
             f"{SWEEP_EPOCHS} epochs each, then training the recipe")
     say(f"recipe: MLP 784-{'-'.join(map(str, s['num_hiddens']))}-10, dropout "
         f"{s['dropout']}, Xavier init, weight decay {s['weight_decay']}, plain SGD, "
-        f"batch {s['batch_size']}, {run.epochs or s['num_epochs']} epochs, "
+        f"batch {s['batch_size']}, {_n(run.epochs or s['num_epochs'], 'epoch')}, "
         f"{60000 - s['num_val']} training / {s['num_val']} validation images")
 
     def each_epoch(h):
