@@ -61,7 +61,7 @@ def test_choose_lr_picks_the_best_validation_score(fashion_mnist):
     assert scores[0.1] > scores[0.001]  # lr 0.001 barely moves in one epoch
 
 
-def test_best_topic_results_are_json_and_timeless(tmp_path, monkeypatch):
+def test_best_topic_results_are_json_and_timeless(tmp_path, monkeypatch, fashion_mnist_raw):
     # The command line's topic on the real code path, cut to 1200 images and one epoch.
     monkeypatch.setattr(recipe, "best", functools.partial(recipe.best, subset=1200))
     said = []
