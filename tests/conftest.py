@@ -1,4 +1,5 @@
-"""Shared fixtures: the two real datasets, fetched the way a user gets them, once per session.
+"""Shared fixtures: the two real datasets, fetched the way a user gets them, once per session,
+and the expensive trainings, run once per session and asserted on by several tests.
 
 Each dataset is looked for in the package's own data folder (``./data``, or
 ``$D2LNOTES_DATA``), then fetched by the package itself: Fashion-MNIST from Debian's
@@ -18,7 +19,8 @@ from hypothesis import settings
 from d2lnotes.utils.errors import DataError
 
 # Torch's first calls are slow and CI machines are shared: time limits per example would flake.
-settings.register_profile("d2lnotes", deadline=None)
+# The one Hypothesis profile; the shared strategies are in strategies.py.
+settings.register_profile("d2lnotes", deadline=None, max_examples=60)
 settings.load_profile("d2lnotes")
 
 _missing = {}  # dataset name -> why it could not be had
