@@ -13,6 +13,7 @@ from strategies import floats, logits, small_arrays, wide_logits
 
 from d2lnotes import ch3
 from d2lnotes.ch3 import concise, scratch
+from d2lnotes.utils.data import load_array
 from d2lnotes.utils.train import accuracy, copy_into_linear
 
 # --- the book's toy example (§3.6) --------------------------------------------------------
@@ -178,3 +179,15 @@ def test_softmax_regression_on_fashion_mnist(softmax_run):
     assert len(gaps) == 10 and gaps[-1] == c.max_param_diff
     assert c.histories["scratch"].train_loss == pytest.approx(c.histories["concise"].train_loss,
                                                               rel=1e-4)
+
+
+def test_batch_size_and_data_must_agree():
+    # Tiny stand-in images: the check happens before any training.
+    X, y = torch.rand(512, 1, 28, 28), torch.randint(0, 10, (512,))
+    data = (load_array((X, y), 256), load_array((X, y), 256, shuffle=False))
+    with pytest.raises(ValueError, match="batch_size=64") as e:
+        ch3.compare_softmax_regression(batch_size=64, num_epochs=1, data=data)
+    assert "256" in str(e.value)
+    for batch_size in (None, 256):  # left out, or the same: trains on data as given
+        c = ch3.compare_softmax_regression(batch_size=batch_size, num_epochs=1, data=data)
+        assert len(c.histories["scratch"].train_loss) == 1

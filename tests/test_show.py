@@ -305,7 +305,7 @@ def test_live_plot_records_every_version_and_writes_the_png_at_the_end(tmp_path)
 
     from d2lnotes.ch3 import concise, scratch
     from d2lnotes.utils.data import load_array
-    from d2lnotes.utils.plot import LivePlot
+    from d2lnotes.utils.plot import LivePlot, plot_history
     from d2lnotes.utils.train import compare, train
 
     torch.manual_seed(0)
@@ -332,10 +332,16 @@ def test_live_plot_records_every_version_and_writes_the_png_at_the_end(tmp_path)
                   0.1), quiet=True, callback=live)
     second = train(net_c, data, None, nn.CrossEntropyLoss(), 1,
                    torch.optim.SGD(net_c.parameters(), 0.1), quiet=True, callback=live)
-    assert live.histories == {"train": first, "train 2": second}
+    assert live.histories == {"": first, "run 2": second}
     assert len(first.train_loss) == 2 and live.close() is None  # no path, no file
     fig = live.figure()
     assert len(fig.axes) == 2 and fig._repr_png_()[:4] == b"\x89PNG"
+    legend = fig.axes[0].get_legend_handles_labels()[1]
+    assert legend == ["train", "run 2 train"]  # not "train train"
+
+    # plot_history takes one History as well as a dict of them
+    fig = plot_history(first)
+    assert [ax.get_legend_handles_labels()[1] for ax in fig.axes] == [["train"], ["train"]]
 
 
 def test_show_module_source_read_by_inspect_matches_inspect():

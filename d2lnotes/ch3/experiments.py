@@ -7,8 +7,8 @@ copy its parameters into the concise one (mind the transpose), and hand both to
 
 import torch
 
-from ..utils.data import load_array, load_fashion_mnist, synthetic_data
-from ..utils.train import Comparison, compare, copy_into_linear
+from ..utils.data import load_array, synthetic_data
+from ..utils.train import Comparison, compare, copy_into_linear, fashion_mnist_or
 from . import concise, scratch
 
 __all__ = ["compare_linear_regression", "compare_softmax_regression"]
@@ -46,13 +46,14 @@ def compare_linear_regression(true_w=(2.0, -3.4), true_b=4.2, num_examples=1000,
     return cmp
 
 
-def compare_softmax_regression(batch_size=256, lr=0.1, num_epochs=10, seed=0, impl="both",
+def compare_softmax_regression(batch_size=None, lr=0.1, num_epochs=10, seed=0, impl="both",
                                data=None, device=None, quiet=True, callback=None) -> Comparison:
     """Train softmax regression on Fashion-MNIST (§3.6-3.7) both ways; return a Comparison.
 
-    ``data`` is ``(train_iter, test_iter)``; by default it is loaded with ``batch_size``.
+    ``data`` is ``(train_iter, test_iter)``; by default it is loaded with ``batch_size``
+    (book: 256); given both, their batch sizes must agree.
     """
-    train_iter, test_iter = data or load_fashion_mnist(batch_size, device=device)
+    train_iter, test_iter = fashion_mnist_or(data, batch_size, "compare_softmax_regression", device)
     torch.manual_seed(seed)
     net_s = scratch.SoftmaxRegression(784, 10, device=device)
     net_c = concise.softmax_regression(784, 10).to(device)

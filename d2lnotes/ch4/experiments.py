@@ -15,7 +15,7 @@ from torch import nn
 
 from ..ch3 import concise as concise3
 from ..ch3 import scratch as scratch3
-from ..utils.data import load_array, load_fashion_mnist, synthetic_data
+from ..utils.data import load_array, synthetic_data
 from ..utils.train import (
     INIT_AFTER_DATA_SEED_OFFSET,
     Comparison,
@@ -23,6 +23,7 @@ from ..utils.train import (
     compare,
     copy_into_linear,
     evaluate,
+    fashion_mnist_or,
 )
 from . import concise, scratch
 
@@ -62,7 +63,7 @@ def activation_gaps():
 
 # --- §4.2-4.3 the MLP --------------------------------------------------------------------
 
-def compare_mlp(batch_size=256, lr=0.1, num_epochs=10, seed=0, impl="both", data=None,
+def compare_mlp(batch_size=None, lr=0.1, num_epochs=10, seed=0, impl="both", data=None,
                 device=None, quiet=True, callback=None) -> Comparison:
     """Train the one-hidden-layer MLP on Fashion-MNIST (§4.2-4.3) both ways; return a Comparison.
 
@@ -71,9 +72,10 @@ def compare_mlp(batch_size=256, lr=0.1, num_epochs=10, seed=0, impl="both", data
     rounding puts a pre-activation on the other side of ReLU's kink in one version
     only. Run in float64 (``torch.set_default_dtype``) the two stay ~1e-16 apart.
 
-    ``data`` is ``(train_iter, test_iter)``; by default it is loaded with ``batch_size``.
+    ``data`` is ``(train_iter, test_iter)``; by default it is loaded with ``batch_size``
+    (book: 256); given both, their batch sizes must agree.
     """
-    train_iter, test_iter = data or load_fashion_mnist(batch_size, device=device)
+    train_iter, test_iter = fashion_mnist_or(data, batch_size, "compare_mlp", device)
     torch.manual_seed(seed)
     net_s = scratch.MLP(784, 10, 256, device=device)
     net_c = concise.mlp(784, 10, 256).to(device)
@@ -260,7 +262,7 @@ def dropout_statistics(ps=(0.0, 0.2, 0.5, 0.8, 1.0), seed=0):
     return stats
 
 
-def compare_dropout(batch_size=256, lr=0.5, num_epochs=10, dropout1=0.2, dropout2=0.5, seed=0,
+def compare_dropout(batch_size=None, lr=0.5, num_epochs=10, dropout1=0.2, dropout2=0.5, seed=0,
                     impl="both", data=None, device=None, quiet=True, callback=None) -> Comparison:
     """Train the 784-256-256-10 dropout MLP (§4.6) both ways; return a Comparison.
 
@@ -268,7 +270,7 @@ def compare_dropout(batch_size=256, lr=0.5, num_epochs=10, dropout1=0.2, dropout
     ``nn.Dropout``'s from its own kernel, so the runs part after the first batch:
     ``max_param_diff`` is ``None`` and the two are compared by accuracy.
     """
-    train_iter, test_iter = data or load_fashion_mnist(batch_size, device=device)
+    train_iter, test_iter = fashion_mnist_or(data, batch_size, "compare_dropout", device)
     torch.manual_seed(seed)
     net_s = scratch.DropoutMLP(784, 10, 256, 256, dropout1, dropout2, device=device)
     net_c = concise.dropout_mlp(784, 10, 256, 256, dropout1, dropout2).to(device)
@@ -315,14 +317,14 @@ def check_hand_gradients(X, y, seed=0):
     return gaps, bool(torch.autograd.gradcheck(composed, small, eps=1e-6, atol=1e-7))
 
 
-def compare_hand_backprop(batch_size=256, lr=0.1, num_epochs=10, seed=0, data=None, device=None,
+def compare_hand_backprop(batch_size=None, lr=0.1, num_epochs=10, seed=0, data=None, device=None,
                           quiet=True, callback=None) -> Comparison:
     """Train the MLP with autograd and with hand-derived gradients (§4.7); return a Comparison.
 
     Both start from the same parameters and see the same batches; ``max_param_diff`` is
     the gap at the end, ``extra["param_diff_per_epoch"]`` the gap after each epoch.
     """
-    train_iter, test_iter = data or load_fashion_mnist(batch_size, device=device)
+    train_iter, test_iter = fashion_mnist_or(data, batch_size, "compare_hand_backprop", device)
     torch.manual_seed(seed)
     net_a = scratch.MLP(784, 10, 256, device=device)
     net_h = scratch.HandMLP(784, 10, 256, device=device)

@@ -78,11 +78,11 @@ def plot(X, Y=None, xlabel=None, ylabel=None, legend=(), xlim=None, ylim=None,
 def plot_history(histories, title=None, path=None, logy=False, test_label="test"):
     """Overlay the training curves of several runs (e.g. scratch and concise); return the Figure.
 
-    ``histories`` maps a name to a :class:`~d2lnotes.utils.train.History`. The left panel
-    shows losses, the right one accuracies (when there are any). Runs differ by line style.
-    ``test_label`` names the held-out curves (e.g. "validation").
+    ``histories`` maps a name to a :class:`~d2lnotes.utils.train.History`, or is one
+    History. The left panel shows losses, the right one accuracies (when there are any).
+    Runs differ by line style. ``test_label`` names the held-out curves (e.g. "validation").
     """
-    histories = dict(histories)
+    histories = {"": histories} if hasattr(histories, "train_loss") else dict(histories)
     has_acc = any(h.train_acc or h.test_acc for h in histories.values())
     fig, axes = new_figure(1, 2 if has_acc else 1, figsize=(10 if has_acc else 5.5, 3.8))
     axes = list(axes.flat) if has_acc else [axes]
@@ -153,7 +153,7 @@ class LivePlot:
             ch3.compare_softmax_regression(num_epochs=10, callback=live)
     """
 
-    def __init__(self, title=None, path=None, logy=False, name="train", notebook=None):
+    def __init__(self, title=None, path=None, logy=False, name="", notebook=None):
         self.title, self.path, self.logy, self.name = title, path, logy, name
         self.notebook = _in_notebook() if notebook is None else notebook
         self.histories = {}
@@ -167,7 +167,9 @@ class LivePlot:
             (history,) = args
             if id(history) not in self._names:
                 n = len(self._names)
-                self._names[id(history)] = self.name if n == 0 else f"{self.name} {n + 1}"
+                # unnamed runs: "train"/"test" for the first, "run 2 train", ... after it
+                self._names[id(history)] = (self.name if n == 0 else
+                                            f"{self.name or 'run'} {n + 1}")
             name = self._names[id(history)]
         # The loop appends to the same History every epoch, so keeping it is keeping up.
         self.histories[name] = history

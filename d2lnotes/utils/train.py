@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 
 import torch
 
-from .data import ArrayLoader
+from .data import ArrayLoader, load_fashion_mnist
 from .errors import DivergenceError
 
 
@@ -230,6 +230,19 @@ def copy_into_linear(linear, W, b=None):
     linear.weight.copy_(W.T)
     if b is not None:
         linear.bias.copy_(b.reshape(linear.bias.shape))
+
+
+def fashion_mnist_or(data, batch_size, caller, device=None, book_batch_size=256):
+    """``data`` (``(train_iter, test_iter)``) if given, else Fashion-MNIST at ``batch_size``
+    (the book's when None). Given both, their batch sizes must agree, or ValueError."""
+    if data is None:
+        return load_fashion_mnist(batch_size or book_batch_size, device=device)
+    given = getattr(data[0], "batch_size", None)
+    if batch_size is not None and given is not None and given != batch_size:
+        raise ValueError(f"{caller}: batch_size={batch_size} but data's train_iter has batches "
+                         f"of {given}; leave batch_size out to train on data as it is, or "
+                         f"load data with batch_size {batch_size}")
+    return data
 
 
 def compare(versions, train_iter, test_iter, num_epochs, *, seed=0, layout=None, quiet=True,
