@@ -102,7 +102,9 @@ def main(argv=None):
         titles = [f"{t}\n{'pred ' + p if t != p else '(correct)'}" for t, p in
                   zip(fashion_mnist_labels(y[pick]), fashion_mnist_labels(preds[pick]))]
         plot.show_images(X[pick].cpu(), 2, 6, titles=titles, scale=1.7,
-                         path=args.out / "predictions.png")
+                         path=args.out / "predictions.png",
+                         row_titles=["first six test images",
+                                     f"{'six' if len(wrong) == 6 else len(wrong)} mistakes"])
         print(f"\nplots: {args.out / 'softmax_curves.png'}, {args.out / 'predictions.png'}")
     if args.json is not None:
         write_json(args.json, {"results": results, "seconds": seconds,

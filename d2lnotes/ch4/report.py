@@ -59,9 +59,9 @@ def _gap_lines(say, cmp):
         "stay 1e-16 apart: see tests/test_ch4.py)")
 
 
-def _curves(say, run, cmp, name, title):
+def _curves(say, run, cmp, name, title, overlay=True):
     if run.out:
-        plot.plot_history(cmp.histories, title=title, path=run.out / name)
+        plot.plot_history(cmp.histories, title=title, path=run.out / name, overlay=overlay)
         _saved(say, run.out / name)
 
 
@@ -148,6 +148,7 @@ def model_selection(run, say):
             ax.plot(epochs, h.test_loss, "--", label="test", color="tab:orange")
             ax.set(yscale="log", xlabel="epoch", ylabel="loss (MSE)",
                    title=f"{name}: {fit.extra['num_features']} features")
+            plot.log_ticks(ax)
             ax.grid(True, alpha=0.3)
             ax.legend()
         fig.suptitle("§4.4 polynomial regression: train and test loss (log scale)")
@@ -218,7 +219,8 @@ def dropout(run, say):
     cli.history_table(say, cmp.histories)
     results = {"statistics": stats, **cli.final_figures(cmp.histories)}
     _curves(say, run, cmp, "dropout_curves.png",
-            "Dropout MLP on Fashion-MNIST (§4.6): scratch (band) and concise (dashed)")
+            "Dropout MLP on Fashion-MNIST (§4.6): scratch (solid) and concise (dashed),\n"
+            "two runs from the same start whose dropout masks differ", overlay=False)
     acc = " / ".join(f"{results[k]['test_acc']:.4f}" for k in cmp.histories)
     return results, f"test acc scratch / concise {acc}"
 
@@ -297,6 +299,27 @@ def init(run, say):
                      + ", ".join(f"{k} {v[-1]:.2g}" for k, v in variances.items()))
 
 
+def kfold_figure(folds, avg_valid_log_rmse):
+    """§4.10's k-fold curves: the folds' mean, in a band from the best to the worst fold."""
+    import torch
+
+    k = len(folds)
+    fig, ax = plot.new_figure(figsize=(6.5, 4))
+    for key, what, style in (("train_loss", "train", "-"), ("test_loss", "valid", "--")):
+        color = "tab:blue" if what == "train" else "tab:orange"
+        curves = torch.tensor([getattr(h, key) for h in folds])
+        epochs = range(1, curves.shape[1] + 1)
+        ax.fill_between(epochs, curves.min(0).values, curves.max(0).values, color=color,
+                        alpha=0.25, linewidth=0, label=f"{what}, min-max over {k} folds")
+        ax.plot(epochs, curves.mean(0), style, color=color, label=f"{what}, mean of {k} folds")
+    ax.set(yscale="log", xlabel="epoch", ylabel="log-RMSE",
+           title=f"§4.10 {k}-fold validation: avg valid log-RMSE {avg_valid_log_rmse:.3f}")
+    plot.log_ticks(ax)
+    ax.grid(True, alpha=0.3, which="both")
+    ax.legend(fontsize=8)
+    return fig
+
+
 def kaggle(run, say):
     """§4.10: 5-fold validation, then train on all data and write submission.csv."""
     from .kaggle import house_prices, write_submission
@@ -317,15 +340,7 @@ def kaggle(run, say):
     say(f"trained on all {r.num_train} houses: train log rmse {r.full.train_loss[-1]:.4f}; "
         f"wrote {submission}")
     if run.out:
-        fig, ax = plot.new_figure(figsize=(6.5, 4))
-        for i, h in enumerate(r.folds):
-            epochs = range(1, len(h.train_loss) + 1)
-            ax.plot(epochs, h.train_loss, color=f"C{i}", label=f"fold {i + 1} train")
-            ax.plot(epochs, h.test_loss, "--", color=f"C{i}", label=f"fold {i + 1} valid")
-        ax.set(yscale="log", xlabel="epoch", ylabel="log-RMSE",
-               title=f"§4.10 {k}-fold validation: avg valid log-RMSE {r.avg_valid_log_rmse:.3f}")
-        ax.grid(True, alpha=0.3, which="both")
-        ax.legend(fontsize=7, ncol=2)
+        fig = kfold_figure(r.folds, r.avg_valid_log_rmse)
         _saved(say, plot.save(fig, run.out / "kaggle_kfold.png"))
     results = {"num_features": r.num_features, "k": k, "num_epochs": s["num_epochs"],
                "folds": [{"train_log_rmse": h.train_loss[-1], "valid_log_rmse": h.test_loss[-1]}

@@ -9,7 +9,7 @@ import io
 from pathlib import Path
 
 from matplotlib.figure import Figure as _Figure
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
 
 from .io import atomic_path
 
@@ -37,6 +37,14 @@ def save(fig, path, dpi=120):
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=dpi)
     return path
+
+
+def log_ticks(ax, axis="y"):
+    """Label a log axis at 1, 2 and 5 times each power of ten, as plain numbers (0.2, 5, 100)."""
+    a = ax.yaxis if axis == "y" else ax.xaxis
+    a.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+    a.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    a.set_minor_formatter(NullFormatter())
 
 
 def _as_series(X, Y):
@@ -75,12 +83,14 @@ def plot(X, Y=None, xlabel=None, ylabel=None, legend=(), xlim=None, ylim=None,
     return fig
 
 
-def plot_history(histories, title=None, path=None, logy=False, test_label="test"):
+def plot_history(histories, title=None, path=None, logy=False, test_label="test", overlay=True):
     """Overlay the training curves of several runs (e.g. scratch and concise); return the Figure.
 
     ``histories`` maps a name to a :class:`~d2lnotes.utils.train.History`, or is one
     History. The left panel shows losses, the right one accuracies (when there are any).
     Runs differ by line style. ``test_label`` names the held-out curves (e.g. "validation").
+    ``overlay`` draws the first run as a wide pale band that the others should lie in (for
+    versions that are the same model); ``overlay=False`` draws every run as a plain line.
     """
     histories = {"": histories} if hasattr(histories, "train_loss") else dict(histories)
     has_acc = any(h.train_acc or h.test_acc for h in histories.values())
@@ -90,8 +100,8 @@ def plot_history(histories, title=None, path=None, logy=False, test_label="test"
     # curves which coincide (scratch == concise) stay visible as a line inside a band.
     styles = [dict(linestyle="-", linewidth=5, alpha=0.35), dict(linestyle="--", linewidth=1.6),
               dict(linestyle=":", linewidth=1.6), dict(linestyle="-.", linewidth=1.6)]
-    if len(histories) == 1:
-        styles = [dict(linestyle="-", linewidth=1.8)]
+    if len(histories) == 1 or not overlay:
+        styles = [dict(linestyle="-", linewidth=1.6)] + styles[1:]
     panels = [("loss", "train_loss", "test_loss"), ("accuracy", "train_acc", "test_acc")]
     for ax, (label, train_key, test_key) in zip(axes, panels):
         for (name, h), style in zip(histories.items(), styles * 10):
@@ -107,6 +117,7 @@ def plot_history(histories, title=None, path=None, logy=False, test_label="test"
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         if label == "loss" and logy:
             ax.set_yscale("log")
+            log_ticks(ax)
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize=8)
     if title:
@@ -116,10 +127,21 @@ def plot_history(histories, title=None, path=None, logy=False, test_label="test"
     return fig
 
 
-def show_images(imgs, num_rows, num_cols, titles=None, scale=1.5, path=None):
-    """Show a grid of images with optional titles (the book's ``show_images``, §3.5)."""
-    fig, axes = new_figure(num_rows, num_cols, figsize=(num_cols * scale, num_rows * scale * 1.2))
-    axes = list(axes.flat) if hasattr(axes, "flat") else [axes]
+def show_images(imgs, num_rows, num_cols, titles=None, scale=1.5, path=None, row_titles=None):
+    """Show a grid of images with optional titles (the book's ``show_images``, §3.5).
+
+    ``row_titles`` puts a heading above each row (e.g. "first six test images").
+    """
+    figsize = (num_cols * scale, num_rows * scale * (1.35 if row_titles else 1.2))
+    if row_titles:
+        fig = Figure(figsize=figsize, layout="constrained")
+        axes = []
+        for subfig, row_title in zip(fig.subfigures(num_rows, 1), row_titles):
+            axes += list(subfig.subplots(1, num_cols, squeeze=False).flat)
+            subfig.suptitle(row_title, fontsize=10, fontweight="bold")
+    else:
+        fig, axes = new_figure(num_rows, num_cols, figsize=figsize)
+        axes = list(axes.flat) if hasattr(axes, "flat") else [axes]
     for ax in axes:
         ax.set_axis_off()
     for i, (ax, img) in enumerate(zip(axes, imgs)):
