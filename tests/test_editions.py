@@ -1,6 +1,7 @@
 """Both editions' sections come from one table, and every place that names a section uses it."""
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -48,3 +49,10 @@ def test_cite_names_both_and_says_when_they_agree():
 def test_ch4_help_and_headers_take_their_sections_from_the_table(monkeypatch):
     monkeypatch.setitem(PLACES, "ch4.dropout", editions.Place("§9.9", "§8.8", "x", "y"))
     assert "§9.9 (1.0 edition: §8.8)" in build_parser().format_help()
+
+
+def test_the_readme_table_is_the_packages():
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    rows = re.findall(r"^\| [^|]*\(`([\w.]+)`\) \| ([^|]+) \| ([^|]+) \|", readme, re.M)
+    assert {k: (c.strip(), e.strip()) for k, c, e in rows} == {
+        k: (p.classic, p.edition_1) for k, p in PLACES.items()}
