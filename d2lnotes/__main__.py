@@ -1,8 +1,6 @@
 """``python -m d2lnotes``: list the chapters; ``python -m d2lnotes show``: compare the code."""
 
-import importlib
 import os
-import re
 import sys
 
 from . import CHAPTERS, __version__
@@ -50,6 +48,8 @@ COMMANDS = {"ch2": "d2lnotes.ch2.__main__", "ch3": "d2lnotes.ch3.__main__",
 
 def run_command(name, argv):
     """Run the command ``name`` (a key of :data:`COMMANDS`) on ``argv``; return its status."""
+    import importlib
+
     from .utils import cli
 
     if name not in COMMANDS:
@@ -71,7 +71,7 @@ def main(argv=None):
         except BrokenPipeError:  # e.g. piped into head: stop quietly
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             return 0
-    if argv and argv[0] in COMMANDS or re.fullmatch(r"ch\d+", argv[0] if argv else ""):
+    if argv and (argv[0] in COMMANDS or argv[0][:2] == "ch" and argv[0][2:].isdigit()):
         return run_command(argv[0], argv[1:])
     if argv and argv[0] not in ("-h", "--help"):
         print(f"error: unknown command {argv[0]!r}; run 'python -m d2lnotes' for the list",
