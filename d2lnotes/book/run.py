@@ -147,9 +147,11 @@ def run_cells(cells, out, stem, timeout=None, say=print):
 
     old_handler = signal.signal(signal.SIGALRM, on_alarm) if timeout else None
     try:
+        classic.written_pngs.clear()
         with redirect():
             for cell in cells:
                 prefix = f"{stem}-cell{cell.number:02d}"
+                classic.png_prefix["value"] = prefix
                 start = time.perf_counter()
                 if timeout:
                     signal.setitimer(signal.ITIMER_REAL, timeout)
@@ -163,7 +165,9 @@ def run_cells(cells, out, stem, timeout=None, say=print):
                 if isinstance(error, KeyboardInterrupt):
                     raise error
                 figures = save_figures(out, prefix)
-                figures += classic.save_unfinished_animators(out, prefix)
+                classic.save_unfinished_animators(out, prefix)
+                figures += classic.written_pngs
+                classic.written_pngs.clear()
                 r = CellResult(cell, error is None, seconds, figures=figures)
                 if error is not None:
                     r.error = one_line(error)
@@ -176,6 +180,7 @@ def run_cells(cells, out, stem, timeout=None, say=print):
                     + (f"\n  {r.error}" if r.error else "")
                     + (f"\n  hint: {r.hint}" if r.hint else ""))
     finally:
+        classic.png_prefix["value"] = None
         if timeout:
             signal.signal(signal.SIGALRM, old_handler)
     return results
