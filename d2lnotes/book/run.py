@@ -29,9 +29,9 @@ CELL_MARK = re.compile(r"^# ?%%")
 PANDAS_HINTS = [
     (re.compile(r"Cannot perform reduction 'mean'|Could not convert .* to numeric|"
                 r"unsupported operand type.*str|can only concatenate str"),
-     "pandas >= 2 no longer skips text columns in mean(): write "
-     "df.fillna(df.mean(numeric_only=True)), or select numeric columns with "
-     "df.select_dtypes('number')"),
+     "pandas >= 2 no longer skips text columns in mean(), and pandas 3 keeps text as 'str', "
+     "not 'object': write df.mean(numeric_only=True), or pick the numeric columns with "
+     "df.select_dtypes('number').columns"),
     (re.compile(r"can't convert np\.ndarray of type numpy\.object_"),
      "pandas >= 2 get_dummies makes bool columns, which torch.tensor refuses next to floats: "
      "write pd.get_dummies(..., dtype=float)"),
@@ -104,14 +104,15 @@ class CellTimeout(Exception):
     pass
 
 
-def _make_shell():
+def _make_shell(debug=False):
     from IPython.core.interactiveshell import InteractiveShell
     from traitlets.config import Config
 
     config = Config()
     config.HistoryManager.enabled = False  # no history database in ~/.ipython
     shell = InteractiveShell.instance(config=config, colors="nocolor")
-    shell.showtraceback = lambda *args, **kwargs: None  # the runner reports errors itself
+    if not debug:  # the runner reports errors itself, in one line
+        shell.showtraceback = lambda *args, **kwargs: None
 
     def matplotlib_magic(line):
         """%matplotlib: figures are written as PNGs after each cell instead."""
@@ -135,11 +136,14 @@ def save_figures(out, prefix):
     return paths
 
 
-def run_cells(cells, out, stem, timeout=None, say=print):
-    """Run ``cells`` in one IPython namespace; return a :class:`CellResult` per cell."""
+def run_cells(cells, out, stem, timeout=None, say=print, debug=False):
+    """Run ``cells`` in one IPython namespace; return a :class:`CellResult` per cell.
+
+    With ``debug``, IPython prints each failed cell's full traceback as well.
+    """
     from . import classic, redirect
 
-    shell = _make_shell()
+    shell = _make_shell(debug)
     results = []
 
     def on_alarm(signum, frame):
@@ -186,7 +190,7 @@ def run_cells(cells, out, stem, timeout=None, say=print):
     return results
 
 
-def run_file(path, out, timeout=None, say=print):
+def run_file(path, out, timeout=None, say=print, debug=False):
     """Run a notebook or script from its own folder; return the per-cell results."""
     from ..utils.data import data_root
 
@@ -206,7 +210,7 @@ def run_file(path, out, timeout=None, say=print):
     os.chdir(path.parent)
     sys.path.insert(0, str(path.parent))
     try:
-        return run_cells(cells, out, path.stem, timeout, say)
+        return run_cells(cells, out, path.stem, timeout, say, debug)
     finally:
         os.chdir(old_cwd)
         sys.path[:] = old_path0
@@ -222,13 +226,14 @@ def main(argv):
 
     parser = cli.Parser(prog="python -m d2lnotes book", description=DESCRIPTION,
                         formatter_class=cli.argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("path", type=Path, help="a .ipynb notebook or a .py file with # %% cells")
+    parser.add_argument("path", type=Path,
+                        help="a .ipynb notebook, or a .py file split into cells at '# %%%%' lines")
     parser.add_argument("--out", type=Path, default=Path("d2lnotes-out") / "book",
                         help="folder for the PNG figures (default d2lnotes-out/book)")
     parser.add_argument("--timeout", type=cli.positive_float, default=None, metavar="S",
                         help="stop a cell that runs longer than S seconds (default: no limit)")
     parser.add_argument("--debug", action="store_true",
-                        help="show the full traceback when something goes wrong")
+                        help="also print each failed cell's full traceback")
     args = parser.parse_args(argv)
     if args.out.exists() and not args.out.is_dir():
         raise UsageError(f"--out {args.out} is a file, not a folder; choose another path")
@@ -236,7 +241,7 @@ def main(argv):
 
     start = time.perf_counter()
     results = run_file(args.path, args.out, args.timeout,
-                       say=lambda *a: print(*a, flush=True))
+                       say=lambda *a: print(*a, flush=True), debug=args.debug)
     failed = [r for r in results if not r.ok]
     figures = sum(len(r.figures) for r in results)
     print(f"{len(results)} cells, {len(results) - len(failed)} ok, {len(failed)} failed; "
