@@ -520,6 +520,7 @@ def test_book_runs_a_notebook_with_the_redirect_and_writes_every_figure(tmp_path
 
 
 def test_book_py_failing_cells_exit_1_with_one_line_and_the_pandas_hint(tmp_path):
+    # also: a timed-out cell, and two files in one run
     script = tmp_path / "reader.py"
     script.write_text(
         "# %%\nimport pandas as pd\n"
@@ -528,8 +529,12 @@ def test_book_py_failing_cells_exit_1_with_one_line_and_the_pandas_hint(tmp_path
         "df = df.fillna(df.mean())\n"
         "# %%\nimport time\ntime.sleep(60)\n"
         "# %%\nprint('still running')\n")
-    result = _run_book(script, "--out", tmp_path / "out", "--timeout", "4")
+    other = tmp_path / "other.py"  # a second file runs after it, in a fresh namespace
+    other.write_text("print('df defined:', 'df' in dir())\n")
+    result = _run_book(script, other, "--out", tmp_path / "out", "--timeout", "4")
     assert result.returncode == 1
+    assert "df defined: False" in result.stdout
+    assert result.stdout.splitlines()[-1].startswith("2 files: 5 cells, 3 ok, 2 failed")
     (error,) = result.stderr.splitlines()
     assert error.startswith(f"error: {script}: cell 2 (line 5) failed: TypeError")
     assert "numeric_only=True" in error and "(1 more failed after it)" in error

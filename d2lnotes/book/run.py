@@ -144,6 +144,11 @@ def run_cells(cells, out, stem, timeout=None, say=print, debug=False):
     from . import classic, redirect
 
     shell = _make_shell(debug)
+    if shell.execution_count > 1:  # a file before this one in the same process
+        import matplotlib
+
+        shell.reset(new_session=False)  # a fresh namespace, as a new kernel would have
+        matplotlib.rc_file_defaults()
     results = []
 
     def on_alarm(signum, frame):
@@ -226,8 +231,10 @@ def main(argv):
 
     parser = cli.Parser(prog="python -m d2lnotes book", description=DESCRIPTION,
                         formatter_class=cli.argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("path", type=Path,
-                        help="a .ipynb notebook, or a .py file split into cells at '# %%%%' lines")
+    parser.add_argument("path", type=Path, nargs="+",
+                        help="a .ipynb notebook, or a .py file split into cells at '# %%%%' "
+                             "lines; several run one after the other, each in a fresh "
+                             "namespace, in one process")
     parser.add_argument("--out", type=Path, default=Path("d2lnotes-out") / "book",
                         help="folder for the PNG figures (default d2lnotes-out/book)")
     parser.add_argument("--timeout", type=cli.positive_float, default=None, metavar="S",
@@ -239,18 +246,32 @@ def main(argv):
         raise UsageError(f"--out {args.out} is a file, not a folder; choose another path")
     cli._check_writable_dir(args.out, "--out")
 
+    for path in args.path:
+        read_cells(path)  # every file readable before anything runs
     start = time.perf_counter()
-    results = run_file(args.path, args.out, args.timeout,
-                       say=lambda *a: print(*a, flush=True), debug=args.debug)
-    failed = [r for r in results if not r.ok]
-    figures = sum(len(r.figures) for r in results)
-    print(f"{len(results)} cells, {len(results) - len(failed)} ok, {len(failed)} failed; "
-          f"{figures} figures in {args.out}; {time.perf_counter() - start:.1f} s", flush=True)
+    failed, totals = [], [0, 0, 0]  # cells, failed, figures
+    for path in args.path:
+        if len(args.path) > 1:
+            print(f"== {path}", flush=True)
+        file_start = time.perf_counter()
+        results = run_file(path, args.out, args.timeout,
+                           say=lambda *a: print(*a, flush=True), debug=args.debug)
+        bad = [r for r in results if not r.ok]
+        failed += [(path, r) for r in bad]
+        figures = sum(len(r.figures) for r in results)
+        totals = [totals[0] + len(results), totals[1] + len(bad), totals[2] + figures]
+        print(f"{len(results)} cells, {len(results) - len(bad)} ok, {len(bad)} failed; "
+              f"{figures} figures in {args.out}; {time.perf_counter() - file_start:.1f} s",
+              flush=True)
+    if len(args.path) > 1:
+        cells, bad, figures = totals
+        print(f"{len(args.path)} files: {cells} cells, {cells - bad} ok, {bad} failed; "
+              f"{figures} figures in {args.out}; {time.perf_counter() - start:.1f} s", flush=True)
     if failed:
-        first = failed[0]
+        path, first = failed[0]
         where = f" (line {first.cell.line})" if first.cell.line else ""
         more = f" ({len(failed) - 1} more failed after it)" if len(failed) > 1 else ""
         hint = f"; hint: {first.hint}" if first.hint else ""
-        raise D2LError(f"{args.path}: cell {first.cell.number}{where} failed: "
+        raise D2LError(f"{path}: cell {first.cell.number}{where} failed: "
                        f"{first.error}{hint}{more}")
     return 0
