@@ -19,16 +19,16 @@ from ..utils.errors import D2LError, UsageError
 
 DESCRIPTION = """\
 Run a notebook (.ipynb) or a script split into cells at '# %%' lines (.py) cell by cell,
-in one namespace, with 'from d2l import torch as d2l' resolved to d2lnotes.d2l. Prints
-each cell's status and seconds, writes every figure as a PNG into --out, and exits 1
-naming the first failed cell. pyplot uses the Agg backend unless MPLBACKEND is set."""
+in one namespace, in the file's folder, with 'from d2l import torch as d2l' resolved to
+d2lnotes.d2l. Prints each cell's status and seconds, writes every figure as a PNG into
+--out, and exits 1 naming the first failed cell. Several files run one after the other,
+each in a fresh namespace. pyplot uses the Agg backend unless MPLBACKEND is set."""
 
 CELL_MARK = re.compile(r"^# ?%%")
 
 # (pattern in the error, the fix): the book's pandas lines that pandas 2 and 3 refuse
 PANDAS_HINTS = [
-    (re.compile(r"Cannot perform reduction 'mean'|Could not convert .* to numeric|"
-                r"unsupported operand type.*str|can only concatenate str"),
+    (re.compile(r"Cannot perform reduction 'mean'|Could not convert .* to numeric"),
      "pandas >= 2 no longer skips text columns in mean(), and pandas 3 keeps text as 'str', "
      "not 'object': write df.mean(numeric_only=True), or pick the numeric columns with "
      "df.select_dtypes('number').columns"),
