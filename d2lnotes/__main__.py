@@ -1,4 +1,4 @@
-"""``python -m d2lnotes``: list the chapters; ``python -m d2lnotes show``: compare the code."""
+"""``python -m d2lnotes``: list the chapters; ``show``: compare the code; ``book``: run the book."""
 
 import os
 import sys
@@ -43,6 +43,11 @@ def show_main(argv):
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "book":
+        from .book.run import main as book_main
+        from .utils import cli
+
+        return cli.run(book_main, argv[1:])
     if argv and argv[0] == "show":
         from .utils import cli
 
@@ -59,6 +64,8 @@ def main(argv=None):
     commands = {f"python -m d2lnotes.{name}": what for name, what in CHAPTERS.items()}
     commands["python -m d2lnotes show"] = ("read scratch and concise code side by side "
                                            "(list topics; show TOPIC)")
+    commands["python -m d2lnotes book PATH"] = ("run the book's own notebook or .py cells on "
+                                                "d2lnotes (from d2l import torch as d2l)")
     width = max(map(len, commands))
     for command, what in commands.items():
         print(f"  {command:<{width}}  {what}")
