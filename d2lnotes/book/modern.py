@@ -439,7 +439,8 @@ class SGD(HyperParameters):
 
 
 class LinearRegressionScratch(Module):
-    """``y_hat = Xw + b``, ``w ~ N(0, sigma^2)``, ``b = 0``; loss ``mean((y_hat - y)^2 / 2)`` (§3.4)."""
+    """``y_hat = Xw + b``, ``w ~ N(0, sigma^2)``, ``b = 0``, loss ``mean((y_hat - y)^2) / 2`` (§3.4)
+    """
 
     def __init__(self, num_inputs, lr, sigma=0.01):
         super().__init__()
@@ -511,11 +512,12 @@ class FashionMNIST(DataModule):
 
     ``train`` and ``val`` are datasets of ``(image (1, H, W) float32 in [0, 1], label int64)``;
     the loaders cut batches from the whole split. ``resize`` is honoured (bilinear).
+    ``root`` (not in the book) is the data folder, default d2lnotes' own.
     """
 
-    def __init__(self, batch_size=64, resize=(28, 28)):
-        super().__init__()
-        self.save_hyperparameters()
+    def __init__(self, batch_size=64, resize=(28, 28), root=None):
+        super().__init__(root=root)
+        self.save_hyperparameters(ignore=["root"])
         X_train, y_train, X_val, y_val = _fashion_tensors(self.root)
         size = (resize, resize) if isinstance(resize, int) else tuple(resize)
 
