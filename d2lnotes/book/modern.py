@@ -34,7 +34,6 @@ from torch import nn
 from torch.nn import functional as F
 
 from ..utils import data as _data
-from ..utils import plot as _plot
 from ..utils.errors import D2LError, DataError
 from ..utils.io import atomic_path
 from .classic import try_all_gpus, try_gpu  # the same contract in both editions
@@ -119,6 +118,12 @@ def _next_board_name():
     return f"board-{_board_count:02d}.png"
 
 
+def _in_notebook():
+    from ..utils.plot import _in_notebook as in_notebook
+
+    return in_notebook()
+
+
 def _as_float(y):
     if isinstance(y, torch.Tensor):
         return float(y.detach().cpu().reshape(-1)[0]) if y.numel() == 1 else float(y.mean())
@@ -139,7 +144,7 @@ class ProgressBoard(HyperParameters):
         self.save_hyperparameters()
         self.raw_points = collections.OrderedDict()
         self.data = collections.OrderedDict()
-        self.notebook = _plot._in_notebook()
+        self.notebook = _in_notebook()
         self.path = None  # set by the first save
         self._out = None  # the output folder when the first point was drawn
         self._handle = None
@@ -170,7 +175,9 @@ class ProgressBoard(HyperParameters):
             fig, ax = self.axes.figure, self.axes
             ax.cla()
         else:
-            fig, ax = _plot.new_figure(figsize=self.figsize)
+            from ..utils.plot import new_figure  # matplotlib on first drawing, not at import
+
+            fig, ax = new_figure(figsize=self.figsize)
         styles = zip(self.data.items(), list(self.ls) * 10, list(self.colors) * 10)
         for (label, line), ls, color in styles:
             ax.plot([p.x for p in line], [p.y for p in line], linestyle=ls, color=color,
@@ -216,7 +223,9 @@ class ProgressBoard(HyperParameters):
             self.path = Path(path)
         elif self.path is None:
             self.path = (self._out or out_dir()) / _next_board_name()
-        return _plot.save(self.figure(), self.path)
+        from ..utils.plot import save
+
+        return save(self.figure(), self.path)
 
 
 def save_unfinished_boards(folder, prefix):
