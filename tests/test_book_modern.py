@@ -277,6 +277,10 @@ NOTEBOOK_CELLS = [
     "model = Sum(lr=0.1)\n"
     "d2l.Trainer(max_epochs=3).fit(model, Pairs())\n"
     "assert model.board.data['val_loss'][-1].y < model.board.data['val_loss'][0].y",
+    # a board drawn by hand, outside any Trainer: written when its cell ends
+    "board = d2l.ProgressBoard('x')\n"
+    "for x in range(10):\n"
+    "    board.draw(x, x * x, 'square', every_n=2)",
 ]
 
 
@@ -292,5 +296,7 @@ def test_a_small_1_0_notebook_runs_through_the_book_command(tmp_path):
                           capture_output=True, text=True, cwd=root, timeout=120,
                           env={**__import__("os").environ, "PYTHONPATH": str(root)})
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    pngs = list(out.glob("*.png"))
-    assert len(pngs) == 1 and pngs[0].read_bytes()[:8] == PNG_MAGIC
+    pngs = sorted(p.name for p in out.glob("*.png"))
+    assert pngs == ["oo-cell06-board-01.png", "oo-cell07-board-02.png"]
+    assert all((out / name).read_bytes()[:8] == PNG_MAGIC for name in pngs)
+    assert "cell 7/7: ok" in proc.stdout and str(out / pngs[1]) in proc.stdout

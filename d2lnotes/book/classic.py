@@ -159,6 +159,9 @@ def _output_dir():
 
 _animators = weakref.WeakSet()  # unfinished ones, so `python -m d2lnotes book` can save them
 _animator_count = [0]
+# `python -m d2lnotes book` names the PNGs after the file and cell: "<stem>-cellNN"
+png_prefix = {"value": None}
+written_pngs = []  # every PNG an Animator wrote, for the runner's count
 
 
 class Animator:
@@ -167,7 +170,7 @@ class Animator:
     In Jupyter the figure is redrawn in place after every ``add``. In a terminal each ``add``
     prints one line (x and the legend's values), and when ``x`` reaches ``xlim[1]`` the
     figure is written as a PNG (``path``, default ``$D2LNOTES_BOOK_OUT`` or
-    ``d2lnotes-out/book/animator-N.png``) and its path printed.
+    ``d2lnotes-out/book/animator-N.png``) and its path printed; ``save()`` writes it earlier.
     """
 
     def __init__(self, xlabel=None, ylabel=None, legend=None, xlim=None, ylim=None,
@@ -226,8 +229,11 @@ class Animator:
         """Write the figure as a PNG, print and return its path."""
         from ..utils.plot import save
 
-        path = Path(path or self.path or _output_dir() / f"animator-{self.number}.png")
+        prefix = f"{png_prefix['value']}-" if png_prefix["value"] else ""
+        name = f"{prefix}animator-{self.number}.png"
+        path = Path(path or self.path or _output_dir() / name)
         self.written = save(self.fig, path)
+        written_pngs.append(self.written)
         _animators.discard(self)
         print(f"figure: {self.written}", flush=True)
         return self.written

@@ -102,9 +102,11 @@ class HyperParameters:
 
 Point = collections.namedtuple("Point", ["x", "y"])
 
-# Boards with points not yet in a PNG; written when training ends, or at exit.
+# Boards with points not yet in a PNG; written when training ends, after the IPython cell
+# that drew them (python -m d2lnotes book), or at exit.
 _unsaved = weakref.WeakSet()
 _board_count = 0
+_hooked_shells = set()
 
 
 def out_dir():
@@ -113,9 +115,28 @@ def out_dir():
 
 
 def _next_board_name():
+    """``board-NN.png``, prefixed by the cell that ``python -m d2lnotes book`` is running."""
+    from . import classic
+
     global _board_count
     _board_count += 1
-    return f"board-{_board_count:02d}.png"
+    prefix = classic.png_prefix["value"]
+    return f"{prefix}-board-{_board_count:02d}.png" if prefix else f"board-{_board_count:02d}.png"
+
+
+def _save_after_each_cell():
+    """In an IPython shell, write the boards a cell drew (and did not save) when it ends."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython else None
+    if shell is None or id(shell) in _hooked_shells:
+        return
+    _hooked_shells.add(id(shell))
+
+    def save_boards(result=None):
+        for board in [b for b in list(_unsaved) if not b.notebook]:
+            board.save()
+
+    shell.events.register("post_run_cell", save_boards)
 
 
 def _in_notebook():
@@ -164,6 +185,7 @@ class ProgressBoard(HyperParameters):
             return
         if self._out is None:
             self._out = out_dir()
+            _save_after_each_cell()
         _unsaved.add(self)
         # Drawing a figure costs tens of milliseconds: at most a few redraws a second.
         if self.notebook and time.perf_counter() - self._last_redraw > 0.25:
@@ -224,8 +246,11 @@ class ProgressBoard(HyperParameters):
         elif self.path is None:
             self.path = (self._out or out_dir()) / _next_board_name()
         from ..utils.plot import save
+        from .classic import written_pngs
 
-        return save(self.figure(), self.path)
+        written = save(self.figure(), self.path)
+        written_pngs.append(written)  # the runner lists it under the cell
+        return written
 
 
 def save_unfinished_boards(folder, prefix):

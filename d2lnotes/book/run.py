@@ -19,19 +19,19 @@ from ..utils.errors import D2LError, UsageError
 
 DESCRIPTION = """\
 Run a notebook (.ipynb) or a script split into cells at '# %%' lines (.py) cell by cell,
-in one namespace, with 'from d2l import torch as d2l' resolved to d2lnotes.d2l. Prints
-each cell's status and seconds, writes every figure as a PNG into --out, and exits 1
-naming the first failed cell. pyplot uses the Agg backend unless MPLBACKEND is set."""
+in one namespace, in the file's folder, with 'from d2l import torch as d2l' resolved to
+d2lnotes.d2l. Prints each cell's status and seconds, writes every figure as a PNG into
+--out, and exits 1 naming the first failed cell. Several files run one after the other,
+each in a fresh namespace. pyplot uses the Agg backend unless MPLBACKEND is set."""
 
 CELL_MARK = re.compile(r"^# ?%%")
 
 # (pattern in the error, the fix): the book's pandas lines that pandas 2 and 3 refuse
 PANDAS_HINTS = [
-    (re.compile(r"Cannot perform reduction 'mean'|Could not convert .* to numeric|"
-                r"unsupported operand type.*str|can only concatenate str"),
-     "pandas >= 2 no longer skips text columns in mean(): write "
-     "df.fillna(df.mean(numeric_only=True)), or select numeric columns with "
-     "df.select_dtypes('number')"),
+    (re.compile(r"Cannot perform reduction 'mean'|Could not convert .* to numeric"),
+     "pandas >= 2 no longer skips text columns in mean(), and pandas 3 keeps text as 'str', "
+     "not 'object': write df.mean(numeric_only=True), or pick the numeric columns with "
+     "df.select_dtypes('number').columns"),
     (re.compile(r"can't convert np\.ndarray of type numpy\.object_"),
      "pandas >= 2 get_dummies makes bool columns, which torch.tensor refuses next to floats: "
      "write pd.get_dummies(..., dtype=float)"),
@@ -104,14 +104,15 @@ class CellTimeout(Exception):
     pass
 
 
-def _make_shell():
+def _make_shell(debug=False):
     from IPython.core.interactiveshell import InteractiveShell
     from traitlets.config import Config
 
     config = Config()
     config.HistoryManager.enabled = False  # no history database in ~/.ipython
     shell = InteractiveShell.instance(config=config, colors="nocolor")
-    shell.showtraceback = lambda *args, **kwargs: None  # the runner reports errors itself
+    if not debug:  # the runner reports errors itself, in one line
+        shell.showtraceback = lambda *args, **kwargs: None
 
     def matplotlib_magic(line):
         """%matplotlib: figures are written as PNGs after each cell instead."""
@@ -135,11 +136,19 @@ def save_figures(out, prefix):
     return paths
 
 
-def run_cells(cells, out, stem, timeout=None, say=print):
-    """Run ``cells`` in one IPython namespace; return a :class:`CellResult` per cell."""
+def run_cells(cells, out, stem, timeout=None, say=print, debug=False):
+    """Run ``cells`` in one IPython namespace; return a :class:`CellResult` per cell.
+
+    With ``debug``, IPython prints each failed cell's full traceback as well.
+    """
     from . import classic, redirect
 
-    shell = _make_shell()
+    shell = _make_shell(debug)
+    if shell.execution_count > 1:  # a file before this one in the same process
+        import matplotlib
+
+        shell.reset(new_session=False)  # a fresh namespace, as a new kernel would have
+        matplotlib.rc_file_defaults()
     results = []
 
     def on_alarm(signum, frame):
@@ -147,9 +156,11 @@ def run_cells(cells, out, stem, timeout=None, say=print):
 
     old_handler = signal.signal(signal.SIGALRM, on_alarm) if timeout else None
     try:
+        classic.written_pngs.clear()
         with redirect():
             for cell in cells:
                 prefix = f"{stem}-cell{cell.number:02d}"
+                classic.png_prefix["value"] = prefix
                 start = time.perf_counter()
                 if timeout:
                     signal.setitimer(signal.ITIMER_REAL, timeout)
@@ -163,7 +174,9 @@ def run_cells(cells, out, stem, timeout=None, say=print):
                 if isinstance(error, KeyboardInterrupt):
                     raise error
                 figures = save_figures(out, prefix)
-                figures += classic.save_unfinished_animators(out, prefix)
+                classic.save_unfinished_animators(out, prefix)
+                figures += classic.written_pngs
+                classic.written_pngs.clear()
                 r = CellResult(cell, error is None, seconds, figures=figures)
                 if error is not None:
                     r.error = one_line(error)
@@ -176,12 +189,13 @@ def run_cells(cells, out, stem, timeout=None, say=print):
                     + (f"\n  {r.error}" if r.error else "")
                     + (f"\n  hint: {r.hint}" if r.hint else ""))
     finally:
+        classic.png_prefix["value"] = None
         if timeout:
             signal.signal(signal.SIGALRM, old_handler)
     return results
 
 
-def run_file(path, out, timeout=None, say=print):
+def run_file(path, out, timeout=None, say=print, debug=False):
     """Run a notebook or script from its own folder; return the per-cell results."""
     from ..utils.data import data_root
 
@@ -201,7 +215,7 @@ def run_file(path, out, timeout=None, say=print):
     os.chdir(path.parent)
     sys.path.insert(0, str(path.parent))
     try:
-        return run_cells(cells, out, path.stem, timeout, say)
+        return run_cells(cells, out, path.stem, timeout, say, debug)
     finally:
         os.chdir(old_cwd)
         sys.path[:] = old_path0
@@ -217,30 +231,47 @@ def main(argv):
 
     parser = cli.Parser(prog="python -m d2lnotes book", description=DESCRIPTION,
                         formatter_class=cli.argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("path", type=Path, help="a .ipynb notebook or a .py file with # %% cells")
+    parser.add_argument("path", type=Path, nargs="+",
+                        help="a .ipynb notebook, or a .py file split into cells at '# %%%%' "
+                             "lines; several run one after the other, each in a fresh "
+                             "namespace, in one process")
     parser.add_argument("--out", type=Path, default=Path("d2lnotes-out") / "book",
                         help="folder for the PNG figures (default d2lnotes-out/book)")
     parser.add_argument("--timeout", type=cli.positive_float, default=None, metavar="S",
                         help="stop a cell that runs longer than S seconds (default: no limit)")
     parser.add_argument("--debug", action="store_true",
-                        help="show the full traceback when something goes wrong")
+                        help="also print each failed cell's full traceback")
     args = parser.parse_args(argv)
     if args.out.exists() and not args.out.is_dir():
         raise UsageError(f"--out {args.out} is a file, not a folder; choose another path")
     cli._check_writable_dir(args.out, "--out")
 
+    for path in args.path:
+        read_cells(path)  # every file readable before anything runs
     start = time.perf_counter()
-    results = run_file(args.path, args.out, args.timeout,
-                       say=lambda *a: print(*a, flush=True))
-    failed = [r for r in results if not r.ok]
-    figures = sum(len(r.figures) for r in results)
-    print(f"{len(results)} cells, {len(results) - len(failed)} ok, {len(failed)} failed; "
-          f"{figures} figures in {args.out}; {time.perf_counter() - start:.1f} s", flush=True)
+    failed, totals = [], [0, 0, 0]  # cells, failed, figures
+    for path in args.path:
+        if len(args.path) > 1:
+            print(f"== {path}", flush=True)
+        file_start = time.perf_counter()
+        results = run_file(path, args.out, args.timeout,
+                           say=lambda *a: print(*a, flush=True), debug=args.debug)
+        bad = [r for r in results if not r.ok]
+        failed += [(path, r) for r in bad]
+        figures = sum(len(r.figures) for r in results)
+        totals = [totals[0] + len(results), totals[1] + len(bad), totals[2] + figures]
+        print(f"{len(results)} cells, {len(results) - len(bad)} ok, {len(bad)} failed; "
+              f"{figures} figures in {args.out}; {time.perf_counter() - file_start:.1f} s",
+              flush=True)
+    if len(args.path) > 1:
+        cells, bad, figures = totals
+        print(f"{len(args.path)} files: {cells} cells, {cells - bad} ok, {bad} failed; "
+              f"{figures} figures in {args.out}; {time.perf_counter() - start:.1f} s", flush=True)
     if failed:
-        first = failed[0]
+        path, first = failed[0]
         where = f" (line {first.cell.line})" if first.cell.line else ""
         more = f" ({len(failed) - 1} more failed after it)" if len(failed) > 1 else ""
         hint = f"; hint: {first.hint}" if first.hint else ""
-        raise D2LError(f"{args.path}: cell {first.cell.number}{where} failed: "
+        raise D2LError(f"{path}: cell {first.cell.number}{where} failed: "
                        f"{first.error}{hint}{more}")
     return 0
