@@ -252,7 +252,11 @@ def test_extract_refuses_members_outside_the_folder(tmp_path):
 
 
 NOTEBOOK_CELLS = [
-    "from d2l import torch as d2l\nimport torch",
+    # the source notebooks' tab idiom: only the PyTorch tab's cells and branches run
+    "%load_ext d2lnotes.book.tab",
+    "%%tab mxnet, tensorflow\nfrom d2l import mxnet as d2l",
+    "%%tab pytorch\n%matplotlib inline\nfrom d2l import torch as d2l\nimport torch\n"
+    "assert tab.selected('pytorch') and not tab.selected('mxnet', 'jax')",
     # a DataModule and a Module split over cells, as the 1.0 chapters do
     "class Pairs(d2l.DataModule):\n"
     "    def __init__(self, batch_size=8):\n"
@@ -297,6 +301,6 @@ def test_a_small_1_0_notebook_runs_through_the_book_command(tmp_path):
                           env={**__import__("os").environ, "PYTHONPATH": str(root)})
     assert proc.returncode == 0, proc.stdout + proc.stderr
     pngs = sorted(p.name for p in out.glob("*.png"))
-    assert pngs == ["oo-cell06-board-01.png", "oo-cell07-board-02.png"]
+    assert pngs == ["oo-cell08-board-01.png", "oo-cell09-board-02.png"]
     assert all((out / name).read_bytes()[:8] == PNG_MAGIC for name in pngs)
-    assert "cell 7/7: ok" in proc.stdout and str(out / pngs[1]) in proc.stdout
+    assert "cell 9/9: ok" in proc.stdout and str(out / pngs[1]) in proc.stdout
