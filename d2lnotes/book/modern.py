@@ -125,7 +125,8 @@ def _next_board_name():
 
 
 def _save_after_each_cell():
-    """In an IPython shell, write the boards a cell drew (and did not save) when it ends."""
+    """In IPython, finish the boards a cell drew when it ends: a PNG in a terminal shell, the
+    last redraw (skipped by the throttle) in a notebook."""
     ipython = sys.modules.get("IPython")
     shell = ipython.get_ipython() if ipython else None
     if shell is None or id(shell) in _hooked_shells:
@@ -133,7 +134,7 @@ def _save_after_each_cell():
     _hooked_shells.add(id(shell))
 
     def save_boards(result=None):
-        for board in [b for b in list(_unsaved) if not b.notebook]:
+        for board in list(_unsaved):
             board.save()
 
     shell.events.register("post_run_cell", save_boards)
