@@ -304,3 +304,64 @@ def test_a_small_1_0_notebook_runs_through_the_book_command(tmp_path):
     assert pngs == ["oo-cell08-board-01.png", "oo-cell09-board-02.png"]
     assert all((out / name).read_bytes()[:8] == PNG_MAGIC for name in pngs)
     assert "cell 9/9: ok" in proc.stdout and str(out / pngs[1]) in proc.stdout
+
+
+def test_linear_regression_scratch_learns(out):
+    torch.manual_seed(4)
+    model = d2l.LinearRegressionScratch(2, lr=0.03)
+    assert model.w.shape == (2, 1) and model.w.abs().max() < 0.1 and model.b.item() == 0
+    d2l.Trainer(max_epochs=8).fit(model, d2l.SyntheticRegressionData(w=torch.tensor([2, -3.4]),
+                                                                     b=4.2))
+    assert torch.allclose(model.w.detach().flatten(), torch.tensor([2, -3.4]), atol=0.1)
+
+
+def _check_init_cnn():
+    layer = nn.Linear(50, 30)
+    before = layer.weight.detach().clone()
+    layer.apply(d2l.init_cnn)
+    bound = (6 / (50 + 30)) ** 0.5  # Xavier-uniform
+    return not torch.equal(before, layer.weight) and layer.weight.abs().max() <= bound
+
+
+X4 = torch.arange(6.0).reshape(2, 3)
+
+# Every 1.0 name: the test that exercises it, or a check of its own.
+CHECKS = {
+    "HyperParameters": test_save_hyperparameters_keeps_arguments_but_ignored_and_private_ones,
+    **dict.fromkeys(["Module", "DataModule", "Trainer", "add_to_class", "SGD"],
+                    test_a_cell_style_fit_epoch_override_trains_through_the_attribute_protocol),
+    "SoftmaxRegression": test_default_fit_takes_the_same_steps_as_a_plain_loop,
+    "Classifier": test_classifier_accuracy_and_loss,
+    **dict.fromkeys(["LinearRegression", "SyntheticRegressionData"],
+                    test_linear_regression_starts_small_and_learns),
+    "LinearRegressionScratch": test_linear_regression_scratch_learns,
+    "FashionMNIST": test_fashion_mnist_has_the_books_shapes_and_dtypes,
+    **dict.fromkeys(["ProgressBoard", "save_unfinished_boards"],
+                    test_progress_board_averages_every_n_and_writes_a_png_headless),
+    **dict.fromkeys(["download", "DATA_URL"], test_download_takes_both_editions_calls),
+    "extract": test_extract_refuses_members_outside_the_folder,
+    "init_cnn": _check_init_cnn,
+    "nn_Module": lambda: d2l.nn_Module is nn.Module and issubclass(d2l.Module, nn.Module),
+    "cpu": lambda: d2l.cpu() == torch.device("cpu"),
+    "gpu": lambda: d2l.gpu(1) == torch.device("cuda:1"),
+    "num_gpus": lambda: d2l.num_gpus() == torch.cuda.device_count(),
+    "try_gpu": lambda: d2l.try_gpu(99) == torch.device("cpu"),
+    "try_all_gpus": lambda: len(d2l.try_all_gpus()) >= 1,
+    "int64": lambda: d2l.int64 is torch.int64,
+    "sigmoid": lambda: torch.equal(d2l.sigmoid(X4), torch.sigmoid(X4)),
+    "ones_like": lambda: torch.equal(d2l.ones_like(X4), torch.ones(2, 3)),
+    "zeros_like": lambda: torch.equal(d2l.zeros_like(X4), torch.zeros(2, 3)),
+    "batch_matmul": lambda: d2l.batch_matmul(torch.ones(4, 2, 3), torch.ones(4, 3, 5)).shape
+    == (4, 2, 5),
+    "expand_dims": lambda: d2l.expand_dims(X4, 0).shape == (1, 2, 3),
+    "swapaxes": lambda: torch.equal(d2l.swapaxes(X4, 0, 1), X4.T),
+    "repeat": lambda: d2l.repeat(X4, 2, 1).shape == (4, 3),
+}
+
+
+@pytest.mark.parametrize("name", sorted(modern.__all__))
+def test_every_1_0_name_is_exported_and_checked(name):
+    assert getattr(d2l, name) is getattr(modern, name)  # not shadowed by the classic names
+    check = CHECKS[name]  # a KeyError here: a new export without a check
+    if not check.__name__.startswith("test_"):  # a test runs on its own
+        assert check() is not False, name
