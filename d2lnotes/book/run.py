@@ -127,11 +127,16 @@ def save_figures(out, prefix):
         return []
     import matplotlib.pyplot as plt
 
-    from ..utils.plot import save
+    from ..utils.io import atomic_path
 
     paths = []
     for k, num in enumerate(plt.get_fignums(), 1):
-        paths.append(save(plt.figure(num), Path(out) / f"{prefix}-{k}.png"))
+        path = Path(out) / f"{prefix}-{k}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(path) as tmp:
+            # bbox "tight", as Jupyter's inline backend shows it (titles above small axes)
+            plt.figure(num).savefig(tmp, format="png", dpi=120, bbox_inches="tight")
+        paths.append(path)
     plt.close("all")
     return paths
 
