@@ -13,6 +13,10 @@ lr 0.1, plain SGD), in one run on one machine:
   ``d2l.load_data_fashion_mnist``, the scratch softmax of §3.6 and, per epoch, what
   ``d2l.train_ch3`` runs: ``d2l.train_epoch_ch3`` with ``updater = d2l.sgd`` and
   ``d2l.evaluate_accuracy``.
+- **D**, the book's 1.0 API through the drop-in: ``d2l.FashionMNIST(batch_size=256)``, a
+  ``d2l.Classifier`` holding the same network, ``d2l.Trainer(max_epochs).fit``, its progress
+  board drawing included (a PNG into a temporary folder). Its test accuracy is the board's,
+  the mean over test batches.
 
 Both start from the same parameters (the same seed) and run the same model, loss,
 optimizer and number of epochs. One epoch is a training pass plus a test evaluation.
@@ -20,6 +24,8 @@ The first epoch is a warm-up; the figure is the median of the others. Then
 ``python -m d2lnotes.ch3`` is timed as a whole process, interpreter start included.
 """
 
+import contextlib
+import io
 import os
 import platform
 import resource
@@ -162,12 +168,12 @@ def d2lnotes_iters(root, batch_size, subset=None, device=None):
 
 def run_pipeline(which, model, num_epochs, device, root=None, subset=None, seed=0, quiet=False,
                  say=print):
-    """Train ``model`` for ``num_epochs`` through pipeline ``A`` or ``B``; return a History."""
+    """Train ``model`` for ``num_epochs`` through pipeline A, B or D; return a History."""
     import torch
 
     from .utils.train import train
 
-    torch.manual_seed(seed)  # the same initial parameters for A and B
+    torch.manual_seed(seed)  # the same initial parameters for every pipeline
     net, loss = make_model(model)
     net = net.to(device)
     optimizer = torch.optim.SGD(net.parameters(), lr=LR)
@@ -180,6 +186,9 @@ def run_pipeline(which, model, num_epochs, device, root=None, subset=None, seed=
             return conventional_train(net, train_iter, test_iter, loss, num_epochs, optimizer,
                                       device, say=say if not quiet else (lambda *a: None),
                                       label=f"A {model}")
+    if which == "D":
+        return book_api_train(net, num_epochs, device, root, subset,
+                              say=say if not quiet else (lambda *a: None), label=f"D {model}")
     train_iter, test_iter = d2lnotes_iters(root, BATCH_SIZE, subset, device)
     history = train(net, train_iter, test_iter, loss, num_epochs, optimizer, quiet=quiet,
                     desc=f"B {model}")
@@ -245,6 +254,52 @@ def book_pipeline(num_epochs, root=None, subset=None, seed=0, quiet=False, say=p
             say(f"  C softmax: epoch {epoch}/{num_epochs} {history.seconds[-1]:.3f} s, "
                 f"test acc {test_acc:.4f}")
     return history
+
+
+# --- D: the book's 1.0 API through the drop-in -----------------------------------------------
+
+
+def book_api_train(net, num_epochs, device, root=None, subset=None, say=print, label="D"):
+    """Train ``net`` with ``d2l.Trainer.fit`` on ``d2l.FashionMNIST(256)``; return a History."""
+    from .book import modern as d2l
+    from .utils.train import History
+
+    class Net(d2l.Classifier):
+        def __init__(self):
+            super().__init__()
+            self.lr, self.net = LR, net
+
+    class TimedTrainer(d2l.Trainer):
+        def fit_epoch(self):
+            start = time.perf_counter()
+            super().fit_epoch()
+            seconds.append(time.perf_counter() - start)
+            say(f"  {label}: epoch {len(seconds)}/{num_epochs} {seconds[-1]:.3f} s, "
+                f"test acc {model.board.data['val_acc'][-1].y:.4f}")
+
+    data = d2l.FashionMNIST(batch_size=BATCH_SIZE, root=root)
+    if subset:
+        import torch
+
+        data.train = torch.utils.data.TensorDataset(*(t[:subset] for t in data.train.tensors))
+        data.val = torch.utils.data.TensorDataset(*(t[:subset] for t in data.val.tensors))
+    seconds, model = [], Net()
+    with tempfile.TemporaryDirectory(prefix="d2lnotes-bench-") as tmp:
+        old = os.environ.get("D2LNOTES_BOOK_OUT")
+        os.environ["D2LNOTES_BOOK_OUT"] = tmp
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):  # the board's per-epoch lines
+                TimedTrainer(num_epochs, num_gpus=int(str(device).startswith("cuda"))).fit(
+                    model, data)
+        finally:
+            if old is None:
+                os.environ.pop("D2LNOTES_BOOK_OUT")
+            else:
+                os.environ["D2LNOTES_BOOK_OUT"] = old
+    board = model.board.data
+    return History(train_loss=[p.y for p in board["train_loss"][1::2]],
+                   test_loss=[p.y for p in board["val_loss"]],
+                   test_acc=[p.y for p in board["val_acc"]], seconds=seconds)
 
 
 # --- end to end ------------------------------------------------------------------------------
@@ -315,7 +370,7 @@ def run_benchmark(models=MODELS, epochs=10, device="cpu", root=None, subset=None
     for model in models:
         results[model], seconds[model], memory[model] = {}, {}, {}
     # B first for every model: its high-water mark then excludes A's image decoding.
-    for which in ("B", "C", "A"):
+    for which in ("B", "C", "D", "A"):
         for model in models:
             if which == "C" and (model not in BOOK_MODELS or device.type != "cpu"):
                 continue  # the book's scratch softmax, on the CPU as the book runs it
@@ -326,7 +381,8 @@ def run_benchmark(models=MODELS, epochs=10, device="cpu", root=None, subset=None
             else:
                 h = run_pipeline(which, model, epochs, device, root, subset, seed, quiet, say)
             self_mb, child_mb = peak_rss_mb()
-            results[model][which] = {"test_acc": h.test_acc[-1], "train_acc": h.train_acc[-1],
+            results[model][which] = {"test_acc": h.test_acc[-1],
+                                     "train_acc": h.train_acc[-1] if h.train_acc else None,
                                      "train_loss": h.train_loss[-1]}
             seconds[model][which] = {"median_epoch": statistics.median(h.seconds[1:]),
                                      "epochs": h.seconds}
@@ -339,6 +395,8 @@ def run_benchmark(models=MODELS, epochs=10, device="cpu", root=None, subset=None
         if "C" in seconds[model]:
             seconds[model]["ratio_C"] = (seconds[model]["A"]["median_epoch"]
                                          / seconds[model]["C"]["median_epoch"])
+        seconds[model]["ratio_D"] = (seconds[model]["A"]["median_epoch"]
+                                     / seconds[model]["D"]["median_epoch"])
     if e2e:
         say("python -m d2lnotes.ch3: timing the whole process ...")
         e2e_s, e2e_mb, cmd = time_ch3(root, e2e_epochs)
@@ -379,7 +437,8 @@ def format_table(report):
     lines = [f"{'model':<8} {'pipeline':<9} {'s/epoch':>9} {'A/this':>7} {'test acc':>9} "
              f"{'peak RSS MiB':>13}  (median of {timed} epochs after 1 warm-up)"]
     for model in report["results"]:
-        for which, name in (("A", "A torchvision"), ("B", "B d2lnotes"), ("C", "C book API")):
+        for which, name in (("A", "A torchvision"), ("B", "B d2lnotes"),
+                            ("C", "C book API"), ("D", "D book 1.0")):
             if which not in s[model]:
                 continue
             mem = m[model][which]
@@ -387,7 +446,8 @@ def format_table(report):
             if "largest_worker_peak_rss_mb" in mem:
                 rss += f" + worker {mem['largest_worker_peak_rss_mb']:.0f}"
             ratio = {"A": "", "B": f"{s[model]['ratio']:.1f}x",
-                     "C": f"{s[model].get('ratio_C', 0):.1f}x"}[which]
+                     "C": f"{s[model].get('ratio_C', 0):.1f}x",
+                     "D": f"{s[model].get('ratio_D', 0):.1f}x"}[which]
             lines.append(f"{model:<8} {name:<9} {s[model][which]['median_epoch']:9.3f} "
                          f"{ratio:>7} {r[model][which]['test_acc']:9.4f} {rss:>13}")
     if "ch3_end_to_end" in s:
