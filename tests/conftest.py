@@ -1,4 +1,5 @@
-"""Shared fixtures: the two real datasets, fetched the way a user gets them, once per session.
+"""Shared fixtures: the two real datasets, fetched the way a user gets them, once per session,
+and the expensive trainings, run once per session and asserted on by several tests.
 
 Each dataset is looked for in the package's own data folder (``./data``, or
 ``$D2LNOTES_DATA``), then fetched by the package itself: Fashion-MNIST from Debian's
@@ -8,13 +9,18 @@ test that needs it errors with the same one-line message, the other tests run, a
 summary ends with one line per missing dataset saying how to provide it.
 """
 
+import json
+import subprocess
+import sys
+
 import pytest
 from hypothesis import settings
 
 from d2lnotes.utils.errors import DataError
 
 # Torch's first calls are slow and CI machines are shared: time limits per example would flake.
-settings.register_profile("d2lnotes", deadline=None)
+# The one Hypothesis profile; the shared strategies are in strategies.py.
+settings.register_profile("d2lnotes", deadline=None, max_examples=60)
 settings.load_profile("d2lnotes")
 
 _missing = {}  # dataset name -> why it could not be had
@@ -62,3 +68,39 @@ def kaggle_house():
         return path.parent
 
     return _provide("Kaggle house prices", get)
+
+
+@pytest.fixture(scope="session")
+def softmax_run(fashion_mnist):
+    """§3.6-3.7 softmax regression, both versions, the book's settings (10 epochs)."""
+    from d2lnotes.ch3 import compare_softmax_regression
+
+    return compare_softmax_regression(data=fashion_mnist)
+
+
+@pytest.fixture(scope="session")
+def mlp_run(fashion_mnist):
+    """§4.2-4.3 the MLP, both versions, the book's settings (10 epochs)."""
+    from d2lnotes.ch4 import compare_mlp
+
+    return compare_mlp(num_epochs=10, data=fashion_mnist)
+
+
+@pytest.fixture(scope="session")
+def dropout_run(fashion_mnist):
+    """§4.6 the dropout MLP, both versions, the book's settings (10 epochs)."""
+    from d2lnotes.ch4 import compare_dropout
+
+    return compare_dropout(num_epochs=10, data=fashion_mnist)
+
+
+@pytest.fixture(scope="session")
+def ch4_run(tmp_path_factory, fashion_mnist_raw, kaggle_house):
+    """``python -m d2lnotes.ch4 --epochs 1 --seed 7``, every topic, run once in a fresh
+    process; returns ``(stdout, the --json report, the --out folder)``."""
+    tmp = tmp_path_factory.mktemp("ch4")
+    out, js = tmp / "out", tmp / "ch4.json"
+    r = subprocess.run([sys.executable, "-m", "d2lnotes.ch4", "--epochs", "1", "--seed", "7",
+                        "--out", str(out), "--json", str(js)],
+                       capture_output=True, text=True, check=True)
+    return r.stdout, json.loads(js.read_text()), out

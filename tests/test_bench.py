@@ -8,16 +8,9 @@ import torch
 from torch import nn
 
 from d2lnotes import bench
-from d2lnotes.ch3 import compare_softmax_regression
 from d2lnotes.utils.cli import run
-from d2lnotes.utils.data import ArrayLoader, data_root, load_fashion_mnist, read_fashion_mnist
-from d2lnotes.utils.errors import DivergenceError
+from d2lnotes.utils.data import ArrayLoader, data_root, read_fashion_mnist
 from d2lnotes.utils.train import evaluate, train
-
-
-@pytest.fixture(scope="module")
-def fashion(fashion_mnist_raw):
-    return load_fashion_mnist(256)
 
 
 def test_read_idx_matches_torchvision(fashion_mnist_raw):
@@ -43,8 +36,8 @@ def test_array_loader_batches_are_the_seeded_permutation():
     assert torch.equal(torch.cat([b[0] for b in batches]), X[perm])
 
 
-def test_big_batch_evaluation_matches_per_batch(fashion):
-    _, test_iter = fashion
+def test_big_batch_evaluation_matches_per_batch(fashion_mnist):
+    _, test_iter = fashion_mnist
     torch.manual_seed(0)
     net = nn.Sequential(nn.Flatten(), nn.Linear(784, 10))
     loss = nn.CrossEntropyLoss()
@@ -59,26 +52,6 @@ def test_big_batch_evaluation_matches_per_batch(fashion):
     got_loss, got_acc = evaluate(net, test_iter, loss)
     assert got_acc == pytest.approx(want_acc, abs=1e-7)  # float32 division
     assert got_loss == pytest.approx(want_loss, rel=1e-5)
-
-
-def test_scratch_equals_concise_after_speed_changes(fashion):
-    train_iter, test_iter = fashion
-    small = (ArrayLoader([t[:2560] for t in train_iter.tensors], 256),
-             ArrayLoader([t[:1000] for t in test_iter.tensors], 256, shuffle=False))
-    cmp = compare_softmax_regression(num_epochs=2, data=small)
-    assert cmp.max_param_diff < 1e-5
-    hs, hc = cmp.histories["scratch"], cmp.histories["concise"]
-    assert hs.test_acc == pytest.approx(hc.test_acc, abs=1e-3)
-    assert hs.train_loss == pytest.approx(hc.train_loss, rel=1e-4)
-
-
-def test_divergence_names_epoch_and_batch():
-    torch.manual_seed(0)
-    X, y = torch.randn(64, 5) * 100, torch.randn(64, 1) * 100
-    net = nn.Linear(5, 1)
-    with pytest.raises(DivergenceError, match=r"epoch 1, batch \d+"):
-        train(net, ArrayLoader((X, y), 8), None, nn.MSELoss(), 3,
-              torch.optim.SGD(net.parameters(), lr=1e3), quiet=True)
 
 
 def test_conventional_loop_matches_train():

@@ -1,36 +1,35 @@
-"""Chapter 4: every scratch piece against its torch twin, and the real-data accuracies."""
+"""Chapter 4: every scratch piece against its torch twin, and the real-data accuracies.
 
-import json
+§4.4-4.5 are in test_ch4_selection.py, §4.10 in test_ch4_kaggle.py and the command line
+in test_cli_ch4.py. The 10-epoch trainings are session fixtures (conftest.py).
+"""
 
 import pytest
 import torch
 import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import small_arrays
 from torch import nn
 
 from d2lnotes.ch4 import (
+    activation_gaps,
     activation_variance,
-    compare_dropout,
+    check_hand_gradients,
     compare_hand_backprop,
     compare_mlp,
     concise,
+    dropout_statistics,
+    init_statistics,
     matrix_product,
     scratch,
 )
-from d2lnotes.ch4.__main__ import main
-from d2lnotes.utils import cli
-from d2lnotes.utils.data import load_array, load_fashion_mnist
+from d2lnotes.utils.data import load_array
 
 ACTIVATIONS = [("relu", F.relu), ("sigmoid", torch.sigmoid), ("tanh", torch.tanh)]
 # 0, the kinks' neighbourhood, ordinary values and |x| = 100 where naive formulas overflow.
 GRID = torch.cat([torch.linspace(-100, 100, 401), torch.linspace(-5, 5, 1001),
                   torch.tensor([0.0, 1e-8, -1e-8, 1e-30, 88.0, -88.0, 100.0, -100.0])])
-
-
-@pytest.fixture(scope="module")
-def fashion(fashion_mnist_raw):
-    return load_fashion_mnist(256)
 
 
 # --- §4.1 activations ---------------------------------------------------------------------
@@ -62,7 +61,7 @@ def test_activation_values_at_zero_and_far_out():
     torch.testing.assert_close(scratch.tanh(torch.tensor(1e-8)), torch.tensor(1e-8))
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=50)
 @given(st.floats(-30, 30))
 def test_derivatives_match_central_differences(v):
     x, h = torch.tensor(v, dtype=torch.float64), 1e-6
@@ -70,6 +69,27 @@ def test_derivatives_match_central_differences(v):
         f, df = getattr(scratch, name), getattr(scratch, name + "_grad")
         assert abs(float((f(x + h) - f(x - h)) / (2 * h) - df(x))) < 1e-8
     assert abs(float(scratch.sigmoid(x) + scratch.sigmoid(-x)) - 1) < 1e-15
+
+
+@given(small_arrays.map(lambda a: a * 10))
+def test_activations_and_derivatives_any_shape(X):
+    X = torch.from_numpy(X)
+    for f, ref in ((scratch.relu, torch.relu), (scratch.sigmoid, torch.sigmoid),
+                   (scratch.tanh, torch.tanh)):
+        torch.testing.assert_close(f(X), ref(X))
+    for grad, f in ((scratch.sigmoid_grad, torch.sigmoid), (scratch.tanh_grad, torch.tanh)):
+        x = X.clone().requires_grad_(True)
+        f(x).sum().backward()
+        torch.testing.assert_close(grad(X), x.grad)
+
+
+def test_activation_gaps_are_rounding():
+    gaps = activation_gaps()
+    assert set(gaps) == {"relu", "sigmoid", "tanh"}
+    for name, g in gaps.items():
+        assert g["max_value_diff"] < 1e-6 and g["max_grad_diff"] < 1e-6, name
+    assert (gaps["sigmoid"]["grad_at_0"], gaps["tanh"]["grad_at_0"]) == (0.25, 1.0)
+    assert gaps["tanh"]["at_minus_100"] == -1 and gaps["sigmoid"]["at_100"] == 1
 
 
 # --- §4.2-4.3 MLP -------------------------------------------------------------------------
@@ -95,8 +115,8 @@ def test_mlp_shapes_and_concise_layout():
     assert abs(float(net_c[1].weight.detach().std()) - 0.01) < 5e-4 and not net_c[1].bias.any()
 
 
-def test_mlp_scratch_equals_concise_and_reaches_book_accuracy(fashion):
-    cmp = compare_mlp(num_epochs=10, data=fashion)
+def test_mlp_scratch_equals_concise_and_reaches_book_accuracy(mlp_run):
+    cmp = mlp_run
     for h in cmp.histories.values():
         assert h.test_acc[-1] >= 0.84
     # Same start, same batches: after one epoch only float32 rounding separates them
@@ -112,12 +132,12 @@ def test_mlp_scratch_equals_concise_and_reaches_book_accuracy(fashion):
     assert abs(test_accs[0] - test_accs[1]) < 0.005
 
 
-def test_the_float32_gap_is_rounding_not_a_different_model(fashion):
+def test_the_float32_gap_is_rounding_not_a_different_model(fashion_mnist):
     # The same 3 epochs on 20,000 images in float64: the versions stay 1e-16 apart. In
     # float32 the MLP gap jumps from 1.8e-7 to 1.3e-4 in epoch 3 (seed 0, CPU): rounding
     # puts a pre-activation on the other side of ReLU's kink in one version only. A
     # different model would separate in float64 just the same.
-    (X, y), (Xt, yt) = fashion[0].tensors, fashion[1].tensors
+    (X, y), (Xt, yt) = fashion_mnist[0].tensors, fashion_mnist[1].tensors
     torch.set_default_dtype(torch.float64)  # the scratch nets and nn.Linear follow it
     try:
         data = (load_array((X[:20000].double(), y[:20000]), 256),
@@ -182,8 +202,15 @@ def test_hand_mlp_forward_and_backward_equal_autograd_mlp():
         assert float((a.grad - h.grad).abs().max()) < 1e-12
 
 
-def test_training_with_hand_gradients_follows_autograd(fashion):
-    X, y = fashion[0].tensors
+def test_check_hand_gradients_passes():
+    X, y = torch.rand(32, 1, 28, 28), torch.randint(0, 10, (32,))
+    gaps, gradcheck = check_hand_gradients(X, y, seed=0)
+    assert gradcheck is True and set(gaps) == {"W1", "b1", "W2", "b2", "loss"}
+    assert max(gaps.values()) < 1e-10
+
+
+def test_training_with_hand_gradients_follows_autograd(fashion_mnist):
+    X, y = fashion_mnist[0].tensors
     data = (load_array((X[:10000], y[:10000]), 256), load_array((X[:2000], y[:2000]), 256))
     cmp = compare_hand_backprop(num_epochs=3, data=data)
     a, h = cmp.histories["autograd"], cmp.histories["by hand"]
@@ -205,17 +232,41 @@ def test_dropout_extremes_and_bad_probabilities():
             scratch.dropout_layer(X, bad)
 
 
-@pytest.mark.parametrize("p", [0.2, 0.5, 0.8])
-def test_dropout_statistics_match_nn_dropout(p):
-    torch.manual_seed(0)
-    X = torch.ones(1000, 1000)
-    out_s, out_c = scratch.dropout_layer(X, p), nn.Dropout(p)(X)
-    for out in (out_s, out_c):
+def test_dropout_statistics_match_nn_dropout():
+    stats = dropout_statistics(seed=0)
+    assert set(stats) == {"0.0", "0.2", "0.5", "0.8", "1.0"}
+    for p, row in stats.items():
+        p = float(p)
         # 1e6 Bernoulli draws: the standard error of the fraction is <= 5e-4.
-        assert abs(float((out == 0).float().mean()) - p) < 3e-3
-        assert abs(float(out.mean()) - 1) < 3e-3 / (1 - p)  # the expectation is kept
-        assert ((out == 0) | ((out - 1 / (1 - p)).abs() < 1e-6)).all()  # kept ones scaled
-    assert not torch.equal(scratch.dropout_layer(X, p), scratch.dropout_layer(X, p))
+        for side in ("scratch", "concise"):
+            assert abs(row[f"zeros_{side}"] - p) < 3e-3
+            if p < 1:
+                assert abs(row[f"mean_{side}"] - 1) < 3e-3 / (1 - p)  # the expectation is kept
+
+
+@pytest.mark.parametrize("p", [0.2, 0.8])
+def test_kept_elements_are_scaled_and_masks_are_fresh(p):
+    torch.manual_seed(0)
+    X = torch.ones(100, 100)
+    out = scratch.dropout_layer(X, p)
+    assert ((out == 0) | ((out - 1 / (1 - p)).abs() < 1e-6)).all()
+    assert not torch.equal(out, scratch.dropout_layer(X, p))
+
+
+@given(small_arrays, st.floats(-1, 2))
+def test_dropout_layer_any_shape_and_p(X, p):
+    X = torch.from_numpy(X)
+    try:
+        out = scratch.dropout_layer(X, p)
+    except ValueError as e:
+        assert not 0 <= p <= 1 and str(p) in str(e)
+        return
+    assert out.shape == X.shape
+    kept = out != 0
+    if p == 1:
+        assert not kept.any()
+    else:
+        torch.testing.assert_close(out[kept], X[kept] / (1 - p))
 
 
 def test_dropout_mlp_is_random_in_training_only():
@@ -230,8 +281,8 @@ def test_dropout_mlp_is_random_in_training_only():
     assert (net_c[3].p, net_c[6].p) == (0.2, 0.5)
 
 
-def test_dropout_mlp_reaches_book_accuracy(fashion):
-    cmp = compare_dropout(num_epochs=10, data=fashion)
+def test_dropout_mlp_reaches_book_accuracy(dropout_run):
+    cmp = dropout_run
     assert cmp.max_param_diff is None  # masks differ: parameters are not comparable
     for h in cmp.histories.values():
         assert h.test_acc[-1] >= 0.84
@@ -269,37 +320,10 @@ def test_activation_variance_explodes_vanishes_or_stays():
     assert v_big[-1] > 1e20 and v_small[-1] < 1e-12 and all(0.7 < v < 1.4 for v in v_xavier)
 
 
-# --- the command ---------------------------------------------------------------------------
-
-@pytest.mark.usefixtures("fashion_mnist_raw", "kaggle_house")
-def test_cli_runs_every_topic_for_one_epoch(tmp_path):
-    out, path = tmp_path / "plots", tmp_path / "ch4.json"
-    assert main(["--epochs", "1", "--quiet", "--out", str(out), "--json", str(path)]) == 0
-    report = json.loads(path.read_text())
-    topics = ["activations", "mlp", "backprop", "model-selection", "weight-decay", "dropout",
-              "init", "kaggle"]  # all of them but best, in the book's order
-    # write_json sorts keys; the order of the run is in settings.
-    assert report["settings"]["topics"] == topics
-    assert sorted(report["results"]) == sorted(report["seconds"]) == sorted(topics)
-    r = report["results"]
-    assert r["mlp"]["max_param_diff"] < 1e-6 and r["mlp"]["concise"]["test_acc"] > 0.7
-    assert r["backprop"]["gradcheck"] is True and r["backprop"]["max_param_diff"] < 1e-6
-    assert max(r["backprop"]["float64_max_grad_diff"].values()) < 1e-10
-    assert r["dropout"]["scratch"]["test_acc"] > 0.6
-    assert r["init"]["matrix_product_max_abs"] > 1e20
-    assert report["settings"]["epochs"] == 1
-    assert sorted(p.name for p in out.iterdir()) == [
-        "activations.png", "backprop_curves.png", "dropout_curves.png", "init.png",
-        "kaggle_kfold.png", "mlp_curves.png", "model_selection.png", "submission.csv",
-        "weight_decay.png"]
-
-
-def test_cli_one_topic_no_plots_and_bad_topics(tmp_path, capsys):
-    out = tmp_path / "plots"
-    assert main(["init", "activations", "--no-plots", "--out", str(out)]) == 0
-    text = capsys.readouterr().out
-    assert "1.17e+25" in text and "activations" in text and not out.exists()
-    assert text.index("§4.1") < text.index("§4.8")  # the book's order, not the command line's
-    for bad in ("mpl", "nope"):
-        assert cli.run(main, [bad]) == 2
-        assert f"error: unknown topic '{bad}'" in capsys.readouterr().err
+def test_init_statistics_are_the_experiments_above():
+    stats = init_statistics(seed=0)
+    assert stats["matrix_product_max_abs"] == float(matrix_product(100, 4, seed=0).abs().max())
+    assert stats["activation_variance"]["Xavier"] == activation_variance(scratch.xavier_normal)
+    assert stats["sigmoid_grad"]["0.0"] == 0.25 and stats["sigmoid_grad"]["8.0"] < 1e-3
+    for x in stats["xavier"].values():
+        assert x["shape_matches"] and abs(x["var_scratch"] / x["theory"] - 1) < 0.05

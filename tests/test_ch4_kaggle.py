@@ -7,7 +7,6 @@ small synthetic frame with the same column kinds. No test reaches the network: d
 to ``$D2LNOTES_DATA_URL``, a closed local port unless a test serves files on 127.0.0.1.
 """
 
-import argparse
 import csv
 import functools
 import hashlib
@@ -99,13 +98,6 @@ def local_hub(tmp_path, monkeypatch):
     server.server_close()
 
 
-def namespace(data_dir, out, **kw):
-    args = dict(epochs=3, seed=0, data_dir=data_dir, out=out, no_plots=True, quiet=True,
-                json=None, device="cpu")
-    args.update(kw)
-    return argparse.Namespace(**args)
-
-
 # --- download and verification ---------------------------------------------------------------
 
 def test_verified_copies_are_used_without_download(data_root):
@@ -119,13 +111,11 @@ def test_corrupt_copy_is_refused_and_nothing_is_trained(data_root, tmp_path, mon
     path.write_text(text.replace("208500", "208501", 1))  # one changed price
     monkeypatch.setattr(kaggle, "train", lambda *a, **k: pytest.fail("trained on bad data"))
     with pytest.raises(DataError) as e:
-        kaggle.run_kaggle(namespace(data_root, tmp_path / "out"), torch.device("cpu"),
-                          lambda *a: None)
+        kaggle.house_prices(root=data_root)
     message = str(e.value)
     assert str(path) in message and kaggle.KAGGLE_FILES[TRAIN] in message
     assert kaggle.sha1_of(path) in message and "delete it" in message
     assert path.read_text() != text  # refused, not silently replaced
-    assert not (tmp_path / "out" / "submission.csv").exists()
 
 
 def test_offline_without_a_copy_says_where_to_put_the_files(tmp_path):
@@ -251,29 +241,28 @@ def test_short_k_fold_is_in_a_sane_range(processed):
 
 # --- the CLI topic -------------------------------------------------------------------------
 
-def test_run_kaggle_quick_writes_a_submission(data_root, tmp_path):
-    out = tmp_path / "out"
-    lines = []
-    results, summary = kaggle.run_kaggle(namespace(data_root, out), torch.device("cpu"),
-                                         lines.append)
-    json.dumps(results)
+def test_kaggle_topic_quick_writes_a_submission_even_without_plots(data_root, tmp_path, capsys):
+    from d2lnotes.ch4.__main__ import main
+
+    out, js = tmp_path / "out", tmp_path / "k.json"
+    assert main(["kaggle", "--epochs", "3", "--no-plots", "--quiet", "--data-dir", str(data_root),
+                 "--out", str(out), "--json", str(js)]) == 0
+    results = json.loads(js.read_text())["results"]["kaggle"]
     assert results["num_features"] == 330 and len(results["folds"]) == 5
     with open(out / "submission.csv", newline="") as f:
         rows = list(csv.reader(f))
     assert rows[0] == ["Id", "SalePrice"] and len(rows) == 1 + 1459
     assert rows[1][0] == "1461" and all(math.isfinite(float(r[1])) for r in rows[1:])
-    assert not (out / "kaggle_kfold.png").exists()  # no_plots
-    assert "kaggle" in summary and any("avg" in line for line in lines)
+    assert sorted(p.name for p in out.iterdir()) == ["submission.csv"]  # no plots
 
 
 def test_full_k_fold_matches_the_book(data_root, tmp_path):
     """The book's full setting (about 11,500 Adam steps): average valid log-RMSE about 0.17."""
-    out = tmp_path / "out"
-    results, _ = kaggle.run_kaggle(namespace(data_root, out, epochs=None, no_plots=False),
-                                   torch.device("cpu"), lambda *a: None)
+    r = kaggle.house_prices(root=data_root)
     # Measured: train 0.1652, valid 0.1701 (seed 0); folds range 0.154 .. 0.188.
-    assert 0.15 < results["avg_valid_log_rmse"] < 0.19
-    assert 0.15 < results["avg_train_log_rmse"] < 0.18
-    assert (out / "kaggle_kfold.png").stat().st_size > 10_000
-    predictions = pd.read_csv(out / "submission.csv")["SalePrice"]
+    assert 0.15 < r.avg_valid_log_rmse < 0.19
+    assert 0.15 < r.avg_train_log_rmse < 0.18
+    assert len(r.ids) == len(r.predictions) == 1459
+    path = kaggle.write_submission(tmp_path / "submission.csv", r.ids, r.predictions)
+    predictions = pd.read_csv(path)["SalePrice"]
     assert 100_000 < predictions.median() < 250_000  # the training median is 163,000

@@ -1,7 +1,5 @@
 """Model selection (§4.4) and weight decay (§4.5): data, fits, penalty == optimizer decay."""
 
-import argparse
-import json
 import math
 
 import pytest
@@ -9,7 +7,7 @@ import torch
 from torch import nn
 
 from d2lnotes.ch3.scratch import SGD, squared_loss
-from d2lnotes.ch4 import selection
+from d2lnotes.ch4 import concise, experiments, scratch
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -21,18 +19,11 @@ def one_thread():
     torch.set_num_threads(before)
 
 
-def namespace(tmp_path, **kw):
-    args = dict(epochs=2, seed=0, data_dir=None, out=tmp_path / "out", no_plots=False,
-                quiet=True, json=None, device="cpu")
-    args.update(kw)
-    return argparse.Namespace(**args)
-
-
 # --- §4.4 ---------------------------------------------------------------------------------
 
 def test_polynomial_features_are_scaled_powers():
     torch.manual_seed(0)
-    features, labels, w = selection.polynomial_data()
+    features, labels, w = experiments.polynomial_data()
     assert features.shape == (200, 20) and labels.shape == (200, 1)
     x = features[:, 1].double()
     for i in (0, 2, 5, 19):
@@ -46,46 +37,35 @@ def test_polynomial_features_are_scaled_powers():
 
 def test_cubic_fit_recovers_the_true_weights_and_scratch_matches_concise():
     torch.manual_seed(0)
-    features, labels, _ = selection.polynomial_data()
-    histories, w, diff = selection.fit_polynomial(
+    features, labels, _ = experiments.polynomial_data()
+    fit = experiments.fit_polynomial(
         features[:100, :4], features[100:, :4], labels[:100], labels[100:], num_epochs=400)
+    histories, w, diff = fit.histories, fit.extra["w"], fit.max_param_diff
     true_w = torch.tensor([5, 1.2, -3.4, 5.6])
     assert (w["concise"] - true_w).abs().max() < 0.1
     assert (w["scratch"] - true_w).abs().max() < 0.1
-    # Same start, same batches, 2 * squared_loss == nn.MSELoss: float32 rounding only.
+    # Same start, same batches, squared_loss at lr == nn.MSELoss at lr / 2: float32 rounding.
     assert diff < 1e-5
     h = histories["concise"]
     # The noise floor: a good cubic fit has test MSE near 0.1^2 = 0.01.
     assert 0.005 < h.test_loss[-1] < 0.02
-    assert histories["scratch"].train_loss[-1] == pytest.approx(h.train_loss[-1], rel=1e-4)
+    # The scratch history is in squared_loss, half the MSE.
+    assert 2 * histories["scratch"].train_loss[-1] == pytest.approx(h.train_loss[-1], rel=1e-4)
 
 
 def test_underfit_linear_model_stays_far_from_the_noise_floor():
     torch.manual_seed(0)
-    features, labels, _ = selection.polynomial_data()
-    histories, _, _ = selection.fit_polynomial(
+    features, labels, _ = experiments.polynomial_data()
+    fit = experiments.fit_polynomial(
         features[:100, :2], features[100:, :2], labels[:100], labels[100:], num_epochs=50)
-    assert histories["concise"].test_loss[-1] > 1.0
-
-
-def test_run_model_selection_quick(tmp_path):
-    lines = []
-    results, summary = selection.run_model_selection(namespace(tmp_path), torch.device("cpu"),
-                                                     lines.append)
-    json.dumps(results)  # JSON-able
-    assert set(results) == {"normal", "underfit", "overfit", "true_w"}
-    assert [results[k]["num_features"] for k in ("normal", "underfit", "overfit")] == [4, 2, 20]
-    assert all(results[k]["num_epochs"] == 2 for k in ("normal", "underfit", "overfit"))
-    assert len(results["overfit"]["w"]) == 20
-    assert (tmp_path / "out" / "model_selection.png").stat().st_size > 10_000
-    assert "model selection" in summary and any("underfit" in line for line in lines)
+    assert fit.histories["concise"].test_loss[-1] > 1.0
 
 
 # --- §4.5 ---------------------------------------------------------------------------------
 
 def test_l2_penalty_value_and_gradient():
     w = torch.tensor([[3.0], [-4.0]], requires_grad=True)
-    penalty = selection.l2_penalty(w)
+    penalty = scratch.l2_penalty(w)
     assert penalty.item() == pytest.approx(12.5)  # (9 + 16) / 2
     penalty.backward()
     torch.testing.assert_close(w.grad, w.detach())  # d/dw ||w||^2 / 2 = w
@@ -98,7 +78,7 @@ def test_l2_penalty_step_equals_weight_decay_step(lambd):
     X, y = torch.randn(5, 7), torch.randn(5, 1)
     w0, b0 = torch.randn(7, 1), torch.randn(1)
     w, b = w0.clone().requires_grad_(True), b0.clone().requires_grad_(True)
-    loss = selection.penalized_loss(w, lambd)
+    loss = scratch.penalized_loss(w, lambd)
     opt = SGD([w, b], lr=0.1)
     loss(X @ w + b, y).mean().backward()
     opt.step()
@@ -106,54 +86,37 @@ def test_l2_penalty_step_equals_weight_decay_step(lambd):
     with torch.no_grad():
         linear.weight.copy_(w0.T)
         linear.bias.copy_(b0)
-    opt_c = selection.weight_decay_sgd(linear, lr=0.1, weight_decay=lambd)
+    opt_c = concise.weight_decay_sgd(linear, lr=0.1, weight_decay=lambd)
     squared_loss(linear(X), y).mean().backward()
     opt_c.step()
     torch.testing.assert_close(linear.weight.detach().T, w.detach())
     torch.testing.assert_close(linear.bias.detach(), b.detach())
 
 
-def test_weight_decay_spares_the_bias():
-    linear = nn.Linear(3, 1)
-    groups = selection.weight_decay_sgd(linear, lr=0.1, weight_decay=3.0).param_groups
-    assert groups[0]["params"] == [linear.weight] and groups[0]["weight_decay"] == 3.0
-    assert groups[1]["params"] == [linear.bias] and groups[1]["weight_decay"] == 0
+def test_weight_decay_spares_the_biases():
+    net = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 1))
+    groups = concise.weight_decay_sgd(net, lr=0.1, weight_decay=3.0).param_groups
+    assert groups[0]["params"] == [net[0].weight, net[2].weight]
+    assert groups[0]["weight_decay"] == 3.0
+    assert groups[1]["params"] == [net[0].bias, net[2].bias] and groups[1]["weight_decay"] == 0
 
 
 def test_weight_decay_book_figures_and_same_trajectory():
-    runs = selection.weight_decay(seed=0)
+    runs = experiments.weight_decay(seed=0)
     r0, r3 = runs[0], runs[3]
     # Book: ||w|| about 13 without decay, about 0.36 with lambda 3 (seed 0 gives 11.9 and
     # 0.324; seeds 1 and 2 give 13.7 / 0.373 and 13.3 / 0.365).
-    assert 10 < r0["w_norm"]["scratch"] < 16
-    assert 0.25 < r3["w_norm"]["scratch"] < 0.45
+    assert 10 < r0.extra["w_norm"]["scratch"] < 16
+    assert 0.25 < r3.extra["w_norm"]["scratch"] < 0.45
     # Scratch penalty and optimizer weight decay: same start, same batches. Measured gaps
     # are 2e-8 .. 8e-7 over seeds 0-2 (float32 rounding); allow 1e-5.
     for run in (r0, r3):
-        assert run["max_param_diff"] < 1e-5
-        assert run["w_norm"]["concise"] == pytest.approx(run["w_norm"]["scratch"], rel=1e-5)
-        torch.testing.assert_close(torch.tensor(run["curves"]["concise"].test_loss),
-                                   torch.tensor(run["curves"]["scratch"].test_loss),
+        assert run.max_param_diff < 1e-5 and len(run.extra["param_diff_per_epoch"]) == 100
+        w_norm = run.extra["w_norm"]
+        assert w_norm["concise"] == pytest.approx(w_norm["scratch"], rel=1e-5)
+        torch.testing.assert_close(torch.tensor(run.histories["concise"].test_loss),
+                                   torch.tensor(run.histories["scratch"].test_loss),
                                    rtol=1e-4, atol=0)
     # Decay fixes the overfitting: 20 examples, 200 weights.
-    assert r3["curves"]["scratch"].test_loss[-1] < r0["curves"]["scratch"].test_loss[-1] / 10
-    assert r0["curves"]["scratch"].train_loss[-1] < 0.01
-
-
-def test_run_weight_decay_quick(tmp_path):
-    lines = []
-    results, summary = selection.run_weight_decay(namespace(tmp_path, epochs=3),
-                                                  torch.device("cpu"), lines.append)
-    json.dumps(results)
-    assert set(results) == {"lambda_0", "lambda_3"}
-    for r in results.values():
-        assert r["max_param_diff"] < 1e-5
-    assert results["lambda_3"]["w_norm"]["scratch"] < results["lambda_0"]["w_norm"]["scratch"]
-    assert (tmp_path / "out" / "weight_decay.png").stat().st_size > 10_000
-    assert "weight decay" in summary and any("max_param_diff" in line for line in lines)
-
-
-def test_no_plots_writes_nothing(tmp_path):
-    selection.run_weight_decay(namespace(tmp_path, epochs=1, no_plots=True), torch.device("cpu"),
-                               lambda *a: None)
-    assert not (tmp_path / "out").exists()
+    assert r3.histories["scratch"].test_loss[-1] < r0.histories["scratch"].test_loss[-1] / 10
+    assert r0.histories["scratch"].train_loss[-1] < 0.01

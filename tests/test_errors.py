@@ -121,23 +121,39 @@ def _figures(stdout):
     return re.sub(r"(?m)^([a-z-]+ +)\d+\.\d+(  )", r"\1<time>\2", stdout)
 
 
-@pytest.mark.parametrize("command", [
-    ["d2lnotes.ch2"],
-    ["d2lnotes.ch3", "--epochs", "1"],
-    ["d2lnotes.ch4", "--epochs", "1"],
-])
-@pytest.mark.usefixtures("fashion_mnist_raw", "kaggle_house")
-def test_same_seed_same_figures(tmp_path, command):
-    runs = []
+def _run(command, tmp_path, *flags):
     js = tmp_path / "figures.json"
-    for _ in range(2):
-        r = subprocess.run([sys.executable, "-m", *command, "--seed", "7", "--no-plots",
-                            "--out", str(tmp_path / "out"), "--json", str(js)],
-                           capture_output=True, text=True, check=True)
-        figures = json.loads(js.read_text())
-        figures.pop("seconds")
-        runs.append((_figures(r.stdout), figures))
-    assert runs[0] == runs[1]
+    r = subprocess.run([sys.executable, "-m", *command, "--seed", "7", "--json", str(js),
+                        *flags], capture_output=True, text=True, check=True)
+    figures = json.loads(js.read_text())
+    figures.pop("seconds")
+    return _figures(r.stdout), figures
+
+
+@pytest.mark.parametrize("command", [["d2lnotes.ch2"], ["d2lnotes.ch3", "--epochs", "1"]])
+@pytest.mark.usefixtures("fashion_mnist_raw")
+def test_same_seed_same_figures(tmp_path, command):
+    flags = ("--no-plots", "--out", str(tmp_path / "out"))
+    assert _run(command, tmp_path, *flags) == _run(command, tmp_path, *flags)
+
+
+# The topics of ch4 that are rerun: every kind of random draw but the Fashion-MNIST
+# trainings, whose seeding (compare's, shared with ch3) the ch3 case above covers.
+CH4_RERUN = ["activations", "model-selection", "weight-decay", "init", "kaggle"]
+
+
+def test_same_seed_same_figures_ch4(tmp_path, ch4_run):
+    # The whole command runs once per session (ch4_run, seed 7); a second process runs the
+    # topics above with the same seed and the same --out, so the printed paths agree too.
+    stdout, first, out = ch4_run
+    rows, second = _run(["d2lnotes.ch4", "--epochs", "1", *CH4_RERUN], tmp_path, "--out",
+                        str(out))
+    assert {t: first["results"][t] for t in CH4_RERUN} == second["results"]
+
+    def summary_rows(text):
+        return [line for line in _figures(text).splitlines() if line.split(" ")[0] in CH4_RERUN]
+
+    assert summary_rows(stdout) == summary_rows(rows) and len(summary_rows(rows)) == 5
 
 
 def test_a_different_seed_changes_the_figures(tmp_path, fashion_mnist_raw):
@@ -150,14 +166,3 @@ def test_a_different_seed_changes_the_figures(tmp_path, fashion_mnist_raw):
                         "--json", str(js)], check=True, capture_output=True)
         results.append(json.loads(js.read_text())["results"]["softmax_regression"])
     assert results[0] != results[1]
-
-
-def test_torch_load_is_never_called_unsafely():
-    import pathlib
-
-    import d2lnotes
-
-    root = pathlib.Path(d2lnotes.__file__).parent
-    for path in root.rglob("*.py"):
-        for call in re.findall(r"torch\.load\([^)]*\)", path.read_text()):
-            assert "weights_only=True" in call, f"{path}: {call}"

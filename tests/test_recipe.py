@@ -1,20 +1,14 @@
 """Chapter 4's best recipe: its pieces, and its whole code path on a subset."""
 
+import functools
 import json
 import math
-from types import SimpleNamespace
 
 import pytest
 import torch
 from torch import nn
 
-from d2lnotes.ch4 import recipe
-from d2lnotes.utils.data import load_fashion_mnist
-
-
-@pytest.fixture(scope="module")
-def fashion(fashion_mnist_raw):
-    return load_fashion_mnist(recipe.RECIPE["batch_size"])
+from d2lnotes.ch4 import recipe, report
 
 
 def test_mlp_layers_dropout_and_xavier_init():
@@ -40,13 +34,13 @@ def test_split_is_a_partition_and_leaves_the_global_seed_alone():
     assert torch.equal(X_tr[:, 0], 2 * y_tr.float())  # rows stay with their labels
 
 
-def test_train_best_reports_validation_and_test_accuracy(fashion):
-    net, history, figures = recipe.train_best(fashion, num_epochs=2, subset=1200,
+def test_train_best_reports_validation_and_test_accuracy(fashion_mnist):
+    net, history, figures = recipe.train_best(fashion_mnist, num_epochs=2, subset=1200,
                                               num_hiddens=(32,), dropout=(0.1,))
     # Recompute both accuracies independently of utils.train.evaluate.
-    X, y = fashion[0].tensors
+    X, y = fashion_mnist[0].tensors
     _, (X_val, y_val) = recipe.split_train_val((X[:1200], y[:1200]), 200, seed=0)
-    X_test, y_test = fashion[1].tensors
+    X_test, y_test = fashion_mnist[1].tensors
     net.eval()
     with torch.no_grad():
         val_acc = float((net(X_val).argmax(1) == y_val).float().mean())
@@ -59,23 +53,23 @@ def test_train_best_reports_validation_and_test_accuracy(fashion):
     assert figures["settings"]["lr"] == recipe.RECIPE["lr"]
 
 
-def test_choose_lr_picks_the_best_validation_score(fashion):
-    best, scores = recipe.choose_lr((0.001, 0.1), num_epochs=1, data=fashion, subset=600,
+def test_choose_lr_picks_the_best_validation_score(fashion_mnist):
+    best, scores = recipe.choose_lr((0.001, 0.1), num_epochs=1, data=fashion_mnist, subset=600,
                                     num_hiddens=(16,), dropout=(0.0,))
     assert set(scores) == {0.001, 0.1}
     assert best == max(scores, key=scores.get)
     assert scores[0.1] > scores[0.001]  # lr 0.001 barely moves in one epoch
 
 
-def test_run_best_results_are_json_and_timeless(tmp_path):
-    args = SimpleNamespace(seed=0, data_dir=None, out=tmp_path, no_plots=False, quiet=True,
-                           epochs=1, subset=1200)
+def test_best_topic_results_are_json_and_timeless(tmp_path, monkeypatch, fashion_mnist_raw):
+    # The command line's topic on the real code path, cut to 1200 images and one epoch.
+    monkeypatch.setattr(recipe, "best", functools.partial(recipe.best, subset=1200))
     said = []
-    results, summary = recipe.run_best(args, torch.device("cpu"), said.append)
+    results, summary = report.best(report.Run(epochs=1, out=tmp_path, quiet=False), said.append)
     text = json.dumps(results)
     assert "seconds" not in text
     assert (tmp_path / "best_curves.png").stat().st_size > 1000
-    assert results["references"]["MLP 256-128-100 (benchmark table)"] == 0.8833
+    assert results["references"] == recipe.REFERENCES and results["lr_sweep"] is None
+    assert results["num_train"] == 1000 and results["settings"]["num_epochs"] == 1
     assert len(results["history"]["train_loss"]) == 1
-    assert "test accuracy" in summary and "0.8833" in summary
-    assert any("recipe: MLP 784-256-256-10" in s for s in said)
+    assert len([s for s in said if s.strip().startswith("epoch")]) == 1  # one line per epoch

@@ -288,32 +288,32 @@ def test_live_plot_records_every_version_and_writes_the_png_at_the_end(tmp_path)
     from d2lnotes.ch3 import concise, scratch
     from d2lnotes.utils.data import load_array
     from d2lnotes.utils.plot import LivePlot
-    from d2lnotes.utils.train import train, train_side_by_side
+    from d2lnotes.utils.train import compare, train
 
     torch.manual_seed(0)
     X, y = torch.randn(64, 4), torch.randint(0, 3, (64,))
     data = load_array((X, y), 16)
     net_s, net_c = scratch.SoftmaxRegression(4, 3), concise.softmax_regression(4, 3)
     versions = {"scratch": (net_s, scratch.cross_entropy, scratch.SGD(net_s.parameters(), 0.1)),
-                "concise": (net_c, nn.CrossEntropyLoss(), concise.sgd(net_c.parameters(), 0.1))}
+                "concise": (net_c, nn.CrossEntropyLoss(), torch.optim.SGD(net_c.parameters(), 0.1))}
     path = tmp_path / "out" / "live.png"  # the folder is made when the PNG is written
     calls = []
     with LivePlot(title="live", path=path, notebook=False) as live:
-        histories = train_side_by_side(
+        cmp = compare(
             versions, data, data, 3, quiet=True,
             callback=lambda name, h: (calls.append((name, len(h.train_loss))), live(name, h)))
         assert not path.exists()  # a terminal gets the PNG at the end, not every epoch
     assert calls == [("scratch", 1), ("scratch", 2), ("scratch", 3),
                      ("concise", 1), ("concise", 2), ("concise", 3)]
-    assert live.histories == histories and live._handle is None
+    assert live.histories == cmp.histories and live._handle is None
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
     # train() passes the history alone; separate runs get separate names
     live = LivePlot(notebook=False)
     first = train(net_s, data, None, scratch.cross_entropy, 2, scratch.SGD(net_s.parameters(),
                   0.1), quiet=True, callback=live)
-    second = train(net_c, data, None, nn.CrossEntropyLoss(), 1, concise.sgd(net_c.parameters(),
-                   0.1), quiet=True, callback=live)
+    second = train(net_c, data, None, nn.CrossEntropyLoss(), 1,
+                   torch.optim.SGD(net_c.parameters(), 0.1), quiet=True, callback=live)
     assert live.histories == {"train": first, "train 2": second}
     assert len(first.train_loss) == 2 and live.close() is None  # no path, no file
     fig = live.figure()

@@ -6,16 +6,16 @@ from ..utils import cli
 from ..utils.io import write_json
 
 DESCRIPTION = """\
-Chapter 2 of Dive into Deep Learning as a tour. Each line shows a value and a check
-computed against it (the book's printed value, a closed form, or the twin computed
-the other way), ending in True or False. The command exits with status 1 if any
+Chapter 2 of Dive into Deep Learning as a tour, in the book's order. Each line shows
+a value and a check computed against it (the book's printed value, a closed form, or
+the twin computed the other way), ending in True or False. The command exits with status 1 if any
 check is False.
 
-  autograd       §2.5 y = 2 x·x at x = arange(4.): x.grad = 4x, and each caveat
-                 (scalar backward, accumulation, no_grad, detach, control flow)
-  calculus       §2.4 the limit table of f(x) = 3x^2 - 4x at x = 1, tangent y = 2x - 3
   linalg         §2.1, §2.3 broadcasting, saving memory, dot/mv/mm and norms by loops vs torch
   preprocessing  §2.2 house_tiny.csv (written to --data-dir) by the csv module vs pandas
+  calculus       §2.4 the limit table of f(x) = 3x^2 - 4x at x = 1, tangent y = 2x - 3
+  autograd       §2.5 y = 2 x·x at x = arange(4.): x.grad = 4x, and each caveat
+                 (scalar backward, accumulation, no_grad, detach, control flow)
   probability    §2.6 a fair die by inverse-CDF sampling vs Multinomial, chi-square test
 
 Plots: tangent_line.png (calculus) and die_convergence.png (probability) in --out.

@@ -22,35 +22,6 @@ def grad(f, x):
     return x.grad
 
 
-def book_y(x):
-    """The book's example ``y = 2 x^T x`` (§2.5.1)."""
-    return 2 * torch.dot(x, x)
-
-
-def book_f(a):
-    """The book's ``f(a)`` with a while loop and an if: still differentiable (§2.5.4).
-
-    For any ``a`` it returns ``k * a`` for some constant ``k`` that the control flow picks,
-    so ``df/da = f(a) / a``.
-    """
-    b = a * 2
-    while b.norm() < 1000:
-        b = b * 2
-    if b.sum() > 0:
-        c = b
-    else:
-        c = 100 * b
-    return c
-
-
-# --- calculus (§2.4) --------------------------------------------------------------------------
-
-
-def f_calculus(x):
-    """The book's ``f(x) = 3x^2 - 4x`` (§2.4.1); ``f'(x) = 6x - 4`` so ``f'(1) = 2``."""
-    return 3 * x ** 2 - 4 * x
-
-
 # --- tensors and linear algebra (§2.1, §2.3) --------------------------------------------------
 
 

@@ -26,18 +26,11 @@ def squared_loss(y_hat, y):
     return (y_hat - y.reshape(y_hat.shape)) ** 2 / 2
 
 
-def sgd(params, lr, batch_size):
-    """The book's minibatch SGD, ``p <- p - lr * grad / batch_size``, for a *summed* loss (§3.2)."""
-    with torch.no_grad():
-        for param in params:
-            param -= lr * param.grad / batch_size
-            param.grad.zero_()
-
-
 class SGD:
     """Minibatch SGD with ``torch.optim.SGD``'s surface: ``p <- p - lr * grad`` (§3.2).
 
-    Use it with a *mean* loss (as the training loop does); then it is the book's ``sgd``.
+    The loop minimises a *mean* loss, so this is the book's ``sgd(params, lr, batch_size)``
+    on a summed loss; that convention lives in the book API only.
     """
 
     def __init__(self, params, lr):

@@ -11,6 +11,7 @@ import hashlib
 import os
 import urllib.error
 import urllib.request
+from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -241,57 +242,47 @@ def write_submission(path, ids, predictions):
     return path
 
 
-# --- the CLI topic --------------------------------------------------------------------------
+# --- the experiment -------------------------------------------------------------------------
 
-def run_kaggle(args, device, say):
-    """CLI topic ``kaggle``: 5-fold validation, then train on all data and write submission.csv."""
-    from ..utils import plot
+@dataclass
+class HousePrices:
+    """§4.10's figures: a History per fold, the final model's History and its predictions."""
 
-    k, num_epochs, lr, weight_decay, batch_size = 5, args.epochs or 100, 5.0, 0.0, 64
-    train_data, test_data = read_kaggle_house(args.data_dir)
+    folds: list
+    full: History
+    ids: list
+    predictions: torch.Tensor
+    num_features: int
+    num_train: int
+    settings: dict
+
+    @property
+    def avg_train_log_rmse(self):
+        return sum(h.train_loss[-1] for h in self.folds) / len(self.folds)
+
+    @property
+    def avg_valid_log_rmse(self):
+        return sum(h.test_loss[-1] for h in self.folds) / len(self.folds)
+
+
+def house_prices(k=5, num_epochs=100, lr=5.0, weight_decay=0.0, batch_size=64, seed=0, root=None,
+                 device=None, quiet=True) -> HousePrices:
+    """k-fold validation of the linear model, then one model trained on all houses (§4.10).
+
+    Reads and checks the CSVs in ``data_root(root)/kaggle_house``; the predictions for the
+    test houses are what ``write_submission`` writes.
+    """
+    train_data, test_data = read_kaggle_house(root)
     X_train, X_test, y_train, columns = preprocess(train_data, test_data)
     X_train, X_test, y_train = X_train.to(device), X_test.to(device), y_train.to(device)
-    say(f"§4.10 Kaggle house prices: {len(X_train)} train / {len(X_test)} test houses, "
-        f"{X_train.shape[1]} features; linear model, Adam lr {lr:g}, weight decay "
-        f"{weight_decay:g}, batch {batch_size}, {num_epochs} epochs, {k}-fold")
-    torch.manual_seed(args.seed)
-    folds = k_fold(k, X_train, y_train, num_epochs, lr, weight_decay, batch_size,
-                   quiet=args.quiet)
-    say(f"{'fold':>4} {'train log rmse':>15} {'valid log rmse':>15}")
-    for i, h in enumerate(folds, 1):
-        say(f"{i:4d} {h.train_loss[-1]:15.4f} {h.test_loss[-1]:15.4f}")
-    train_avg = sum(h.train_loss[-1] for h in folds) / k
-    valid_avg = sum(h.test_loss[-1] for h in folds) / k
-    say(f"{'avg':>4} {train_avg:15.4f} {valid_avg:15.4f}   (book: valid about 0.17)")
-
+    torch.manual_seed(seed)
+    folds = k_fold(k, X_train, y_train, num_epochs, lr, weight_decay, batch_size, quiet=quiet)
     net = linear_net(X_train.shape[1]).to(device)
     full = train_house(net, X_train, y_train, None, None, num_epochs, lr, weight_decay,
-                       batch_size, quiet=args.quiet)
+                       batch_size, quiet=quiet)
     with torch.no_grad():
         net.eval()
         predictions = net(X_test).reshape(-1).cpu()
-    args.out.mkdir(parents=True, exist_ok=True)
-    submission = write_submission(args.out / "submission.csv", test_data["Id"], predictions)
-    say(f"trained on all {len(X_train)} houses: train log rmse {full.train_loss[-1]:.4f}; "
-        f"wrote {submission}")
-    if not args.no_plots:
-        fig, ax = plot.new_figure(figsize=(6.5, 4))
-        for i, h in enumerate(folds):
-            epochs = range(1, len(h.train_loss) + 1)
-            color = f"C{i}"
-            ax.plot(epochs, h.train_loss, color=color, label=f"fold {i + 1} train")
-            ax.plot(epochs, h.test_loss, "--", color=color, label=f"fold {i + 1} valid")
-        ax.set(yscale="log", xlabel="epoch", ylabel="log-RMSE",
-               title=f"§4.10 {k}-fold validation: avg valid log-RMSE {valid_avg:.3f}")
-        ax.grid(True, alpha=0.3, which="both")
-        ax.legend(fontsize=7, ncol=2)
-        path = plot.save(fig, args.out / "kaggle_kfold.png")
-        say(f"plot: {path}")
-    results = {"num_features": len(columns), "k": k, "num_epochs": num_epochs,
-               "folds": [{"train_log_rmse": h.train_loss[-1], "valid_log_rmse": h.test_loss[-1]}
-                         for h in folds],
-               "avg_train_log_rmse": train_avg, "avg_valid_log_rmse": valid_avg,
-               "full_train_log_rmse": full.train_loss[-1], "submission": str(submission)}
-    summary = (f"kaggle: {len(columns)} features, {k}-fold avg log-RMSE train {train_avg:.4f} "
-               f"valid {valid_avg:.4f} (book ~0.17); wrote {submission}")
-    return results, summary
+    return HousePrices(folds, full, test_data["Id"].tolist(), predictions, len(columns),
+                       len(X_train), {"k": k, "num_epochs": num_epochs, "lr": lr,
+                                      "weight_decay": weight_decay, "batch_size": batch_size})

@@ -12,12 +12,14 @@ honest estimate next to the test accuracy.
 """
 
 import time
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 
 from ..utils.data import ArrayLoader, load_fashion_mnist
-from ..utils.train import evaluate, train
+from ..utils.train import History, evaluate, train
+from .concise import weight_decay_sgd
 
 # The recipe. lr comes from choose_lr(LR_CANDIDATES) on the validation split (5 epochs each,
 # batch 128: 0.1 -> 0.8595, 0.2 -> 0.8657, 0.4 -> 0.8682, 0.8 -> 0.7355, which diverges).
@@ -76,14 +78,6 @@ def split_train_val(data, num_val, seed=0):
     return (X[rest], y[rest]), (X[val], y[val])
 
 
-def _sgd(net, lr, weight_decay):
-    # Weight decay on the weights only, as §4.5 does: the biases are not penalised.
-    weights = [m.weight for m in net if isinstance(m, nn.Linear)]
-    biases = [m.bias for m in net if isinstance(m, nn.Linear)]
-    return torch.optim.SGD([{"params": weights, "weight_decay": weight_decay},
-                            {"params": biases, "weight_decay": 0.0}], lr=lr)
-
-
 def train_best(data=None, *, lr=None, num_epochs=None, device=None, seed=0, subset=None,
                root=None, quiet=True, callback=None, **overrides):
     """Train the recipe; return ``(net, history, figures)``.
@@ -112,7 +106,7 @@ def train_best(data=None, *, lr=None, num_epochs=None, device=None, seed=0, subs
     net = mlp(784, 10, settings["num_hiddens"], settings["dropout"]).to(X.device)
     loss = nn.CrossEntropyLoss()
     history = train(net, fit_iter, val_iter, loss, settings["num_epochs"],
-                    _sgd(net, settings["lr"], settings["weight_decay"]), quiet=quiet,
+                    weight_decay_sgd(net, settings["lr"], settings["weight_decay"]), quiet=quiet,
                     callback=callback, desc="best")
     test_loss, test_acc = evaluate(net, test_iter, loss)
     figures = {"val_acc": history.test_acc[-1], "test_acc": test_acc, "test_loss": test_loss,
@@ -135,54 +129,30 @@ def choose_lr(candidates=LR_CANDIDATES, num_epochs=SWEEP_EPOCHS, data=None, **kw
     return best, scores
 
 
-def run_best(args, device, say):
-    """The ``best`` topic of ``python -m d2lnotes.ch4``; return ``(results, summary)``.
+@dataclass
+class Best:
+    """The recipe's run: the final model's History (``test_*`` on the validation split), its
+    figures from :func:`train_best`, and the lr sweep (``None`` without ``sweep``)."""
 
-    ``args`` needs ``seed``, ``data_dir``, ``out``, ``no_plots``, ``quiet`` and
-    ``epochs`` (None: the recipe's); optional ``args.sweep`` reruns :func:`choose_lr`
-    first and optional ``args.subset`` keeps the first N training images (tests).
-    Results hold no wall-clock times; they are in the summary.
+    history: History
+    figures: dict
+    lr: float
+    sweep: dict | None
+    seconds: float
+
+
+def best(*, sweep=False, num_epochs=None, seed=0, root=None, device=None, subset=None,
+         quiet=True, callback=None) -> Best:
+    """Train the recipe, after choosing lr on the validation split when ``sweep`` is true.
+
+    ``subset`` keeps the first N training images (quick checks); ``callback(history)``
+    runs after every epoch of the final model.
     """
     start = time.perf_counter()
-    epochs = getattr(args, "epochs", None)
-    data = load_fashion_mnist(RECIPE["batch_size"], root=args.data_dir, device=device)
-    lr, sweep = RECIPE["lr"], None
-    if getattr(args, "sweep", False):
-        say(f"choosing lr on the validation split: {', '.join(map(str, LR_CANDIDATES))}, "
-            f"{SWEEP_EPOCHS} epochs each")
-        lr, sweep = choose_lr(data=data, device=device, seed=args.seed, quiet=args.quiet,
-                              subset=getattr(args, "subset", None))
-        for k, v in sweep.items():
-            say(f"  lr {k}: validation accuracy {v:.4f}")
-    s = RECIPE
-    say(f"recipe: MLP 784-{'-'.join(map(str, s['num_hiddens']))}-10, dropout "
-        f"{s['dropout']}, Xavier init, weight decay {s['weight_decay']}, plain SGD lr {lr}, "
-        f"batch {s['batch_size']}, {epochs or s['num_epochs']} epochs, "
-        f"{60000 - s['num_val']} training / {s['num_val']} validation images")
-
-    def each_epoch(h):
-        if not args.quiet:
-            say(f"  epoch {len(h.train_loss):3d}: train loss {h.train_loss[-1]:.4f}, train acc "
-                f"{h.train_acc[-1]:.4f}, validation acc {h.test_acc[-1]:.4f}")
-
-    net, history, figures = train_best(data, lr=lr, num_epochs=epochs, device=device,
-                                       seed=args.seed, subset=getattr(args, "subset", None),
-                                       quiet=args.quiet, callback=each_epoch)
-    seconds = time.perf_counter() - start
-    curves = {k: v for k, v in history.as_dict().items() if k != "seconds"}
-    results = {**figures, "history": curves,
-               "lr_sweep": {str(k): v for k, v in sweep.items()} if sweep else None,
-               "references": REFERENCES}
-    if not args.no_plots:
-        from ..utils import plot
-
-        path = args.out / "best_curves.png"
-        plot.plot_history({"": history}, test_label="validation", path=path,
-                          title="Chapter 4's best MLP: train and validation curves")
-        say(f"plot: {path}")
-    lines = [f"validation accuracy {figures['val_acc']:.4f}, test accuracy "
-             f"{figures['test_acc']:.4f}, {seconds:.1f} s in all ({sum(history.seconds):.1f} s "
-             "training)", "published test accuracies for comparison:"]
-    lines += [f"  {figures['test_acc']:.4f}  this recipe"]
-    lines += [f"  {v:.4f}  {k}" for k, v in REFERENCES.items()]
-    return results, "\n".join(lines)
+    data = load_fashion_mnist(RECIPE["batch_size"], root=root, device=device)
+    lr, scores = RECIPE["lr"], None
+    if sweep:
+        lr, scores = choose_lr(data=data, device=device, seed=seed, quiet=quiet, subset=subset)
+    _, history, figures = train_best(data, lr=lr, num_epochs=num_epochs, device=device,
+                                     seed=seed, subset=subset, quiet=quiet, callback=callback)
+    return Best(history, figures, lr, scores, time.perf_counter() - start)

@@ -1,4 +1,5 @@
-"""Chapter 4 from scratch: activations, the MLP, backpropagation by hand, dropout and Xavier.
+"""Chapter 4 from scratch: activations, the MLP, polynomial regression, weight decay,
+dropout, backpropagation by hand and Xavier initialisation, in the book's order.
 
 Same surface as the ``torch.nn`` twins in ``concise.py`` (callable, ``parameters()``,
 ``train()`` / ``eval()`` where it matters), so the one loop in ``d2lnotes.utils.train``
@@ -16,11 +17,12 @@ import math
 
 import torch
 
-from ..ch3.scratch import SGD, softmax
+from ..ch3.scratch import SGD, softmax, squared_loss
 
 __all__ = [
     "SGD", "relu", "sigmoid", "tanh", "relu_grad", "sigmoid_grad", "tanh_grad",
-    "softmax_cross_entropy", "MLP", "linear_backward", "relu_backward",
+    "softmax_cross_entropy", "MLP", "PolynomialRegression", "l2_penalty", "penalized_loss",
+    "linear_backward", "relu_backward",
     "softmax_cross_entropy_backward", "mlp_gradients", "Linear", "ReLU",
     "SoftmaxCrossEntropy", "HandMLP", "hand_softmax_cross_entropy", "dropout_layer",
     "DropoutMLP", "xavier_uniform", "xavier_normal",
@@ -108,6 +110,42 @@ class MLP:
 
     def parameters(self):
         return [self.W1, self.b1, self.W2, self.b2]
+
+
+# --- model selection: polynomial regression (§4.4) ---------------------------------------
+
+
+class PolynomialRegression:
+    """``y_hat = Xw`` with no bias: the constant feature ``x^0 / 0! = 1`` plays its part (§4.4)."""
+
+    def __init__(self, num_inputs, sigma=0.01, device=None):
+        self.w = torch.normal(0, sigma, (num_inputs, 1)).to(device).requires_grad_(True)
+
+    def __call__(self, X):
+        return X @ self.w
+
+    def parameters(self):
+        return [self.w]
+
+
+# --- weight decay: the penalty is part of the loss (§4.5) --------------------------------
+# The model is Chapter 3's LinearRegression with sigma = 1, the book's init_params.
+
+
+def l2_penalty(w):
+    """The L2 penalty ``||w||^2 / 2`` (§4.5); the 1/2 makes its gradient simply ``w``."""
+    return torch.sum(w.pow(2)) / 2
+
+
+def penalized_loss(w, lambd):
+    """Per-example ``squared_loss + lambd * l2_penalty(w)``; its mean is the §4.5 objective.
+
+    The loop takes the mean over the batch, so the minimised objective is
+    ``mean(l) + lambd * ||w||^2 / 2``, whose gradient in ``w`` adds ``lambd * w``.
+    """
+    def loss(y_hat, y):
+        return squared_loss(y_hat, y) + lambd * l2_penalty(w)
+    return loss
 
 
 # --- backpropagation by hand (§4.7) ------------------------------------------------------

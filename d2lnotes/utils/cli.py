@@ -94,9 +94,13 @@ def _check_writable_dir(folder, what):
                          "choose another path") from None
 
 
-def prepare_outputs(args):
-    """Check, before any training, that ``--out`` and ``--json`` can be written."""
-    if not args.no_plots:
+def prepare_outputs(args, out_used=None):
+    """Check, before any training, that ``--out`` and ``--json`` can be written.
+
+    ``--out`` is checked when it will be written: unless ``--no-plots``, or when
+    ``out_used`` says so (a topic that writes a file there whatever the flags).
+    """
+    if (not args.no_plots) if out_used is None else out_used:
         if args.out.exists() and not args.out.is_dir():
             raise UsageError(f"--out {args.out} is a file, not a folder; choose another path")
         _check_writable_dir(args.out, "--out")

@@ -145,7 +145,7 @@ class LivePlot:
     """Training curves as they come: redrawn in place after every epoch in Jupyter, and in
     a terminal recorded quietly and written as a PNG by :meth:`close`.
 
-    Pass it as ``callback=``: ``train`` calls ``live(history)``; ``train_side_by_side`` and
+    Pass it as ``callback=``: ``train`` calls ``live(history)``; ``train.compare`` and
     the chapter comparisons call ``live(name, history)``, so all versions share one figure
     (:func:`plot_history`)::
 

@@ -6,7 +6,6 @@ exactly like their ``torch.nn`` / ``torch.optim`` twins. Scratch models that beh
 differently in training and evaluation (dropout) offer ``train(mode)`` like ``nn.Module``.
 """
 
-import functools
 import time
 from dataclasses import asdict, dataclass, field
 
@@ -97,6 +96,40 @@ def _lr_of(optimizer):
     return groups[0]["lr"] if groups else getattr(optimizer, "lr", "?")
 
 
+class _EpochTally:
+    """Bookkeeping of one epoch, kept out of the loop's way.
+
+    Each batch only queues work: its loss and number of correct predictions stay tensors
+    in lists, summed once per epoch, so nothing waits on a GPU between training steps.
+    """
+
+    def __init__(self):
+        self.losses, self.sizes, self.corrects, self.classify = [], [], [], False
+
+    def add(self, l, y_hat, y):
+        self.losses.append(l.detach())
+        self.sizes.append(len(y))
+        self.classify = _is_classification(y)
+        if self.classify:
+            self.corrects.append(_num_correct(y_hat.detach(), y))
+
+    def finish(self, history, epoch, optimizer):
+        """Append the epoch's mean loss (and accuracy); a non-finite loss is a DivergenceError."""
+        losses = torch.stack(self.losses)
+        n = sum(self.sizes)
+        # sum_b len(batch_b) * mean loss of batch_b = the summed per-example loss
+        total_loss = losses @ torch.tensor(self.sizes, dtype=losses.dtype, device=losses.device)
+        bad = torch.nonzero(~torch.isfinite(losses))
+        if len(bad):
+            b = int(bad[0])
+            raise DivergenceError(
+                f"the training loss became {losses[b].item()} at epoch {epoch}, batch "
+                f"{b + 1}; try a smaller learning rate than lr={_lr_of(optimizer)}")
+        history.train_loss.append(float(total_loss / n))
+        if self.classify:
+            history.train_acc.append(float(torch.stack(self.corrects).sum() / n))
+
+
 def train(net, train_iter, test_iter, loss, num_epochs, optimizer, *, quiet=False,
           callback=None, desc="train"):
     """Minibatch SGD on ``mean(loss(net(X), y))`` for ``num_epochs`` epochs; return a History.
@@ -105,10 +138,6 @@ def train(net, train_iter, test_iter, loss, num_epochs, optimizer, *, quiet=Fals
     losses): the loop takes ``.mean()`` either way. The loss is read back once per epoch,
     not per batch; a non-finite value raises :class:`DivergenceError` naming the first
     bad epoch and batch. ``callback(history)`` runs after every epoch.
-
-    Per batch the loop only queues work: the batch loss and number of correct
-    predictions stay tensors in lists, summed once per epoch, so nothing waits on a GPU
-    and no bookkeeping arithmetic runs between the training steps.
     """
     from tqdm.auto import tqdm
 
@@ -119,33 +148,17 @@ def train(net, train_iter, test_iter, loss, num_epochs, optimizer, *, quiet=Fals
         for epoch in range(1, num_epochs + 1):
             start = time.perf_counter()
             _set_mode(net, True)
-            losses, sizes, corrects, classify = [], [], [], False
+            tally = _EpochTally()
             for X, y in train_iter:
-                y_hat = net(X)
-                l = loss(y_hat, y).mean()
-                optimizer.zero_grad()
-                l.backward()
-                optimizer.step()
-                losses.append(l.detach())
-                sizes.append(len(y))
-                classify = _is_classification(y)
-                if classify:
-                    corrects.append(_num_correct(y_hat.detach(), y))
+                # The five lines of every training step (§3.4, §3.6):
+                y_hat = net(X)                  # forward
+                l = loss(y_hat, y).mean()       # loss
+                optimizer.zero_grad()           # forget the last batch's gradients
+                l.backward()                    # backward
+                optimizer.step()                # update
+                tally.add(l, y_hat, y)
                 bar.update()
-            losses = torch.stack(losses)
-            n = sum(sizes)
-            # sum_b len(batch_b) * mean loss of batch_b = the summed per-example loss
-            total_loss = losses @ torch.tensor(sizes, dtype=losses.dtype, device=losses.device)
-            correct = torch.stack(corrects).sum() if classify else 0
-            bad = torch.nonzero(~torch.isfinite(losses))
-            if len(bad):
-                b = int(bad[0])
-                raise DivergenceError(
-                    f"the training loss became {losses[b].item()} at epoch {epoch}, batch "
-                    f"{b + 1}; try a smaller learning rate than lr={_lr_of(optimizer)}")
-            history.train_loss.append(float(total_loss / n))
-            if classify:
-                history.train_acc.append(float(correct / n))
+            tally.finish(history, epoch, optimizer)
             if test_iter is not None:
                 test_loss, test_acc = evaluate(net, test_iter, loss)
                 history.test_loss.append(test_loss)
@@ -160,12 +173,24 @@ def train(net, train_iter, test_iter, loss, num_epochs, optimizer, *, quiet=Fals
 
 
 # --- comparing a scratch model with its concise twin -------------------------------------
+#
+# Seeds. A comparison draws every random number from one ``seed``:
+#   seed      the initial parameters (for §4.4-4.5: the synthetic data);
+#   seed + 1  the shuffles, reset before each version, so all versions see the same
+#             batches in the same order (and, where they draw any, the same random numbers);
+#   seed + 2  the initial parameters when the data were drawn from ``seed`` first; the
+#             same stream again would make the first weights a copy of the first features.
+SHUFFLE_SEED_OFFSET = 1
+INIT_AFTER_DATA_SEED_OFFSET = 2
+
 
 @dataclass
 class Comparison:
     """Histories and trained nets of several versions of one model, and their parameter gap.
 
-    ``extra`` holds figures particular to one experiment (e.g. the error in ``w``).
+    ``max_param_diff`` is the gap after the last epoch (None when the versions cannot be
+    compared parameter by parameter, as with dropout); ``extra["param_diff_per_epoch"]``
+    the gap after each epoch. ``extra`` also holds figures particular to one experiment.
     """
 
     histories: dict
@@ -183,24 +208,39 @@ def max_param_diff(params_a, params_b):
 
 
 @torch.no_grad()
-def copy_into_linear(linear, W, b):
+def copy_into_linear(linear, W, b=None):
     """Load a scratch layer ``X @ W + b`` into ``nn.Linear``, whose weight is ``W.T``."""
     linear.weight.copy_(W.T)
-    linear.bias.copy_(b.reshape(linear.bias.shape))
+    if b is not None:
+        linear.bias.copy_(b.reshape(linear.bias.shape))
 
 
-def train_side_by_side(versions, train_iter, test_iter, num_epochs, *, seed=0, quiet=False,
-                       callback=None):
-    """Train each ``name: (net, loss, optimizer)`` on the same batches in the same order.
+def compare(versions, train_iter, test_iter, num_epochs, *, seed=0, layout=None, quiet=True,
+            callback=None):
+    """Train each ``name: (net, loss, optimizer)`` on the same batches; return a Comparison.
 
-    The global generator is reset to ``seed`` before each run, so every version sees the
-    same shuffles (and, where it draws any, the same random numbers). ``callback(name,
-    history)`` runs after every epoch of every version.
+    The caller builds the versions from the same start (scratch parameters copied into
+    the concise net). Before each version the global generator is reset to
+    ``seed + SHUFFLE_SEED_OFFSET``, so every version sees the same shuffles. ``layout``
+    maps a version to its parameters in one shared layout (``nn.Linear.weight.T`` for
+    the scratch ``W``); with two or more versions it gives the gap after every epoch.
+    ``callback(name, history)`` runs after every epoch of every version.
     """
+    snapshots = {name: [] for name in versions}
     histories = {}
     for name, (net, loss, optimizer) in versions.items():
-        torch.manual_seed(seed)
-        each_epoch = functools.partial(callback, name) if callback else None
+        def each_epoch(history, name=name):
+            if layout is not None:
+                snapshots[name].append([p.detach().clone() for p in layout[name]])
+            if callback is not None:
+                callback(name, history)
+
+        torch.manual_seed(seed + SHUFFLE_SEED_OFFSET)
         histories[name] = train(net, train_iter, test_iter, loss, num_epochs, optimizer,
                                 quiet=quiet, desc=name, callback=each_epoch)
-    return histories
+    nets = {name: v[0] for name, v in versions.items()}
+    if layout is None or len(versions) < 2:
+        return Comparison(histories, nets)
+    a, b = list(snapshots.values())[:2]
+    gaps = [max_param_diff(x, y) for x, y in zip(a, b)]
+    return Comparison(histories, nets, gaps[-1], {"param_diff_per_epoch": gaps})

@@ -1,0 +1,367 @@
+"""What ``python -m d2lnotes.ch4`` shows for each topic: it runs the experiment, prints its
+tables, draws its PNGs, and returns a JSON-ready dict and a one-line summary.
+
+The computing is in ``experiments.py``, ``kaggle.py`` and ``recipe.py``; a topic here
+only passes the command line's settings (a :class:`Run`) as explicit keyword arguments.
+"""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..utils import cli, plot
+from . import experiments as ex
+
+# The book's epochs per topic; --epochs N replaces all of them (for quick runs).
+BOOK_EPOCHS = {"mlp": 10, "backprop": 10, "dropout": 10}
+
+
+@dataclass
+class Run:
+    """The command line's settings, as the topics need them; ``out`` is None for no plots."""
+
+    seed: int = 0
+    device: object = None
+    epochs: int | None = None
+    out: Path | None = None
+    data_dir: Path | None = None
+    quiet: bool = True
+    sweep: bool = False
+    submission: Path | None = None
+    _fashion: tuple | None = field(default=None, repr=False)
+
+    def fashion_mnist(self):
+        """Fashion-MNIST at batch 256, loaded once and shared by the topics."""
+        from ..utils.data import load_fashion_mnist
+
+        if self._fashion is None:
+            self._fashion = load_fashion_mnist(256, root=self.data_dir, device=self.device)
+        return self._fashion
+
+    def num_epochs(self, topic):
+        return self.epochs or BOOK_EPOCHS[topic]
+
+
+def _saved(say, *paths):
+    say("plots: " + ", ".join(str(p) for p in paths))
+
+
+def _gap_lines(say, cmp):
+    gaps = cmp.extra["param_diff_per_epoch"]
+    say("max_param_diff after each epoch: " + ", ".join(f"{g:.2g}" for g in gaps))
+    say("(one epoch leaves float32 rounding, ~1e-7; the jump after it comes when rounding puts a "
+        "pre-activation on the other side of ReLU's kink in one run only. In float64 the two "
+        "stay 1e-16 apart: see tests/test_ch4.py)")
+
+
+def _curves(say, run, cmp, name, title):
+    if run.out:
+        plot.plot_history(cmp.histories, title=title, path=run.out / name)
+        _saved(say, run.out / name)
+
+
+def _fmt_w(w, n=None):
+    return "[" + ", ".join(f"{float(v):6.3f}" for v in list(w)[:n]) + "]"
+
+
+# --- topics, in the book's order ----------------------------------------------------------
+
+def activations(run, say):
+    """§4.1: each scratch activation and derivative against torch / autograd, and a plot."""
+    import torch
+
+    from . import scratch
+
+    say("§4.1 activation functions: scratch against torch, closed-form derivative against "
+        "autograd, float32 on x in [-100, 100] (0 and ±100 included)")
+    results = ex.activation_gaps()
+    say(f"{'function':>8}  {'max |f - torch|':>16}  {'max |df - autograd|':>20}  "
+        f"{'df(0)':>6}  {'f(-100)':>10}  {'f(100)':>7}")
+    for name, r in results.items():
+        say(f"{name:>8}  {r['max_value_diff']:16.3g}  {r['max_grad_diff']:20.3g}  "
+            f"{r['grad_at_0']:6.3g}  {r['at_minus_100']:10.3g}  {r['at_100']:7.3g}")
+    if run.out:
+        fig, axes = plot.new_figure(1, 3, figsize=(11, 3.2))
+        xs = torch.linspace(-6, 6, 241)
+        for ax, name in zip(axes.flat, ex.ACTIVATIONS):
+            ax.plot(xs, getattr(scratch, name)(xs), label=f"{name}(x)")
+            ax.plot(xs, getattr(scratch, name + "_grad")(xs), "--", label=f"{name}'(x)")
+            ax.set(xlabel="x", title=name)
+            ax.grid(True, alpha=0.3)
+            ax.legend(fontsize=8)
+        fig.suptitle("Activation functions and their derivatives (§4.1)")
+        _saved(say, plot.save(fig, run.out / "activations.png"))
+    worst_v = max(r["max_value_diff"] for r in results.values())
+    worst_g = max(r["max_grad_diff"] for r in results.values())
+    return results, f"largest gap to torch {worst_v:.2g} (values), {worst_g:.2g} (derivatives)"
+
+
+def mlp(run, say):
+    """§4.2-4.3: the scratch MLP and nn.Sequential, same start and same batches."""
+    epochs = run.num_epochs("mlp")
+    say(f"§4.2-4.3 MLP 784-256-10 on Fashion-MNIST: batch 256, lr 0.1, {epochs} epochs, "
+        f"device {run.device}")
+    cmp = ex.compare_mlp(256, 0.1, epochs, seed=run.seed, data=run.fashion_mnist(),
+                         device=run.device, quiet=run.quiet)
+    cli.history_table(say, cmp.histories)
+    _gap_lines(say, cmp)
+    results = {**cli.final_figures(cmp.histories), "max_param_diff": cmp.max_param_diff,
+               "param_diff_per_epoch": cmp.extra["param_diff_per_epoch"]}
+    _curves(say, run, cmp, "mlp_curves.png",
+            "MLP on Fashion-MNIST (§4.2-4.3): scratch (band) and concise (dashed)")
+    acc = " / ".join(f"{results[k]['test_acc']:.4f}" for k in cmp.histories)
+    return results, f"test acc scratch / concise {acc}, max_param_diff {cmp.max_param_diff:.2g}"
+
+
+def model_selection(run, say):
+    """§4.4: the three polynomial fits, their weights and curves."""
+    poly = ex.model_selection(run.epochs, run.seed, run.device, quiet=run.quiet)
+    say("§4.4 polynomial regression, features x^i/i! (i < 20), 100 train / 100 test, noise 0.1, "
+        "batch 10; concise: nn.MSELoss + optim.SGD lr 0.01, scratch: squared_loss + SGD lr 0.02")
+    say(f"{'fit':>9} {'features':>8} {'epochs':>6} {'train loss':>11} {'test loss':>11} "
+        f"{'max_param_diff':>14}  fitted w[:4] (concise)")
+    results = {}
+    for name, fit in poly.fits.items():
+        h, w, x = fit.histories["concise"], fit.extra["w"], fit.extra
+        say(f"{name:>9} {x['num_features']:8d} {x['num_epochs']:6d} {h.train_loss[-1]:11.5f} "
+            f"{h.test_loss[-1]:11.5f} {fit.max_param_diff:14.3g}  {_fmt_w(w['concise'], 4)}")
+        results[name] = {"num_features": x["num_features"], "num_epochs": x["num_epochs"],
+                         "train_loss": h.train_loss[-1], "test_loss": h.test_loss[-1],
+                         "w": w["concise"].cpu().tolist(), "w_scratch": w["scratch"].cpu().tolist(),
+                         "max_param_diff": fit.max_param_diff}
+    say(f"{'true':>9} {'':8} {'':6} {'':11} {'':11} {'':14}  {_fmt_w(poly.true_w, 4)}"
+        "   (book's cubic fit: [5.01, 1.24, -3.42, 5.50])")
+    results["true_w"] = poly.true_w.tolist()
+    if run.out:
+        fig, axes = plot.new_figure(1, 3, figsize=(13, 3.8))
+        for ax, (name, fit) in zip(axes.flat, poly.fits.items()):
+            h = fit.histories["concise"]
+            epochs = range(1, len(h.train_loss) + 1)
+            ax.plot(epochs, h.train_loss, label="train", color="tab:blue")
+            ax.plot(epochs, h.test_loss, "--", label="test", color="tab:orange")
+            ax.set(yscale="log", xlabel="epoch", ylabel="loss (MSE)",
+                   title=f"{name}: {fit.extra['num_features']} features")
+            ax.grid(True, alpha=0.3)
+            ax.legend()
+        fig.suptitle("§4.4 polynomial regression: train and test loss (log scale)")
+        _saved(say, plot.save(fig, run.out / "model_selection.png"))
+    test = {name: results[name]["test_loss"] for name in poly.fits}
+    summary = (f"model selection: cubic w = {_fmt_w(results['normal']['w'])}, test loss "
+               f"normal {test['normal']:.4f} / underfit {test['underfit']:.2f} / overfit "
+               f"{test['overfit']:.4f}")
+    return results, summary
+
+
+def weight_decay(run, say):
+    """§4.5: lambda 0 and 3, the scratch penalty against the optimizer's weight_decay."""
+    runs = ex.weight_decay(num_epochs=run.epochs, seed=run.seed, device=run.device,
+                           quiet=run.quiet)
+    say(f"§4.5 weight decay: d = 200, 20 train / 100 test, batch 5, lr 0.003, "
+        f"{run.epochs or 100} epochs; scratch: squared_loss + lambd * l2_penalty(w); concise: "
+        "nn.MSELoss + SGD(weight_decay=2 lambd on the weight, lr/2)")
+    say(f"{'lambda':>6} {'||w|| scratch':>13} {'||w|| concise':>13} {'train loss':>11} "
+        f"{'test loss':>10} {'max_param_diff':>14}")
+    results = {}
+    for lambd, cmp in runs.items():
+        c, w_norm = cmp.histories["scratch"], cmp.extra["w_norm"]
+        say(f"{lambd:6g} {w_norm['scratch']:13.4f} {w_norm['concise']:13.4f} "
+            f"{c.train_loss[-1]:11.5f} {c.test_loss[-1]:10.5f} {cmp.max_param_diff:14.3g}")
+        results[f"lambda_{lambd:g}"] = {
+            "lambd": lambd, "w_norm": w_norm, "max_param_diff": cmp.max_param_diff,
+            "train_loss": c.train_loss[-1], "test_loss": c.test_loss[-1]}
+    say("(book: ||w|| about 13 without decay, about 0.36 with lambda 3)")
+    if run.out:
+        fig, axes = plot.new_figure(1, len(runs), figsize=(5.5 * len(runs), 3.8))
+        for ax, (lambd, cmp) in zip(axes.flat, runs.items()):
+            for name, style in (("scratch", dict(linewidth=5, alpha=0.35)),
+                                ("concise", dict(linestyle="--", linewidth=1.6))):
+                h = cmp.histories[name]
+                epochs = range(1, len(h.train_loss) + 1)
+                ax.plot(epochs, h.train_loss, color="tab:blue", label=f"{name} train", **style)
+                ax.plot(epochs, h.test_loss, color="tab:orange", label=f"{name} test", **style)
+            ax.set(yscale="log", xlabel="epoch", ylabel="squared loss",
+                   title=f"lambda = {lambd}: ||w|| = {cmp.extra['w_norm']['scratch']:.3g}")
+            ax.grid(True, alpha=0.3)
+            ax.legend(fontsize=8)
+        fig.suptitle("§4.5 weight decay: scratch l2_penalty (band) vs optim weight_decay (dashed)")
+        _saved(say, plot.save(fig, run.out / "weight_decay.png"))
+    r0, r3 = results["lambda_0"], results["lambda_3"]
+    worst = max(r["max_param_diff"] for r in results.values())
+    summary = (f"weight decay: ||w|| = {r0['w_norm']['scratch']:.2f} (lambda 0), "
+               f"{r3['w_norm']['scratch']:.3f} (lambda 3), test loss {r0['test_loss']:.3g} -> "
+               f"{r3['test_loss']:.3g}, scratch vs concise max_param_diff {worst:.2g}")
+    return results, summary
+
+
+def dropout(run, say):
+    """§4.6: dropout statistics of scratch and nn.Dropout, then the dropout MLP both ways."""
+    say("§4.6 dropout on a 1000 x 1000 tensor of ones: fraction zeroed and mean "
+        "(should be p and 1)")
+    say(f"{'p':>4}  {'zeros scratch':>13}  {'zeros nn':>9}  {'mean scratch':>12}  {'mean nn':>8}")
+    stats = ex.dropout_statistics(seed=run.seed)
+    for p, row in stats.items():
+        say(f"{float(p):4.1f}  {row['zeros_scratch']:13.4f}  {row['zeros_concise']:9.4f}  "
+            f"{row['mean_scratch']:12.4f}  {row['mean_concise']:8.4f}")
+    epochs = run.num_epochs("dropout")
+    say(f"MLP 784-256-256-10, dropout 0.2 and 0.5, batch 256, lr 0.5, {epochs} epochs, "
+        f"device {run.device}; the masks differ, so the runs are compared by accuracy")
+    cmp = ex.compare_dropout(256, 0.5, epochs, seed=run.seed, data=run.fashion_mnist(),
+                             device=run.device, quiet=run.quiet)
+    cli.history_table(say, cmp.histories)
+    results = {"statistics": stats, **cli.final_figures(cmp.histories)}
+    _curves(say, run, cmp, "dropout_curves.png",
+            "Dropout MLP on Fashion-MNIST (§4.6): scratch (band) and concise (dashed)")
+    acc = " / ".join(f"{results[k]['test_acc']:.4f}" for k in cmp.histories)
+    return results, f"test acc scratch / concise {acc}"
+
+
+def backprop(run, say):
+    """§4.7: gradients by hand against autograd and finite differences, then training with them."""
+    data = run.fashion_mnist()
+    X, y = (t[:256].cpu() for t in data[0].tensors)
+    gaps, gradcheck = ex.check_hand_gradients(X, y, seed=run.seed)
+    say("§4.7 backpropagation by hand: MLP 784-256-10, 256 training images, float64")
+    say("  max |hand - autograd|: " + ", ".join(f"{k} {v:.2g}" for k, v in gaps.items()))
+    say(f"  gradcheck (finite differences) of the hand-written Functions: "
+        f"{'passed' if gradcheck else 'FAILED'}")
+    epochs = run.num_epochs("backprop")
+    say(f"training with autograd and with the hand gradients: batch 256, lr 0.1, {epochs} "
+        f"epochs, device {run.device}")
+    cmp = ex.compare_hand_backprop(256, 0.1, epochs, seed=run.seed, data=data, device=run.device,
+                                   quiet=run.quiet)
+    cli.history_table(say, cmp.histories)
+    _gap_lines(say, cmp)
+    results = {"float64_max_grad_diff": gaps, "gradcheck": gradcheck,
+               **cli.final_figures(cmp.histories), "max_param_diff": cmp.max_param_diff,
+               "param_diff_per_epoch": cmp.extra["param_diff_per_epoch"]}
+    _curves(say, run, cmp, "backprop_curves.png",
+            "MLP trained with autograd (band) and with hand-derived gradients (dashed), §4.7")
+    worst = max(v for k, v in gaps.items() if k != "loss")
+    return results, (f"float64 gap {worst:.2g}, gradcheck {'ok' if gradcheck else 'FAILED'}, "
+                     f"trained max_param_diff {cmp.max_param_diff:.2g}")
+
+
+def init(run, say):
+    """§4.8: vanishing and exploding gradients, Xavier init, activation variance by depth."""
+    import torch
+
+    from . import scratch
+
+    results = ex.init_statistics(seed=run.seed)
+    say("§4.8.1 sigmoid gradient: " + ", ".join(
+        f"at {float(k):g}: {v:.3g}" for k, v in results["sigmoid_grad"].items())
+        + " (it vanishes away from 0)")
+    largest = results["matrix_product_max_abs"]
+    say(f"§4.8.1 product of 100 random 4x4 N(0, 1) matrices: largest |entry| = {largest:.3g} "
+        "(the book sees ~1e25)")
+    say("§4.8.2 Xavier init (n_in 784, n_out 256): variance, scratch against nn.init "
+        "(theory 2 / (n_in + n_out))")
+    for kind, x in results["xavier"].items():
+        say(f"  {kind:>7}: scratch {x['var_scratch']:.6f}, nn.init {x['var_concise']:.6f}, "
+            f"theory {x['theory']:.6f}, shape (256, 784) {'==' if x['shape_matches'] else '!='} "
+            "(256, 784)")
+    variances = results["activation_variance"]
+    say("§4.8.2 variance of the activations through 10 linear layers of width 256 "
+        "(input N(0, 1))")
+    say("layer  " + "  ".join(f"{k:>11}" for k in variances))
+    for i in range(11):
+        say(f"{i:5d}  " + "  ".join(f"{v[i]:11.3g}" for v in variances.values()))
+    if run.out:
+        x = torch.linspace(-8, 8, 321)
+        fig, axes = plot.new_figure(1, 2, figsize=(10, 3.5))
+        ax = axes[0, 0]
+        ax.plot(x, scratch.sigmoid(x), label="sigmoid")
+        ax.plot(x, scratch.sigmoid_grad(x), "--", label="gradient")
+        ax.set(xlabel="x", title="The sigmoid's gradient vanishes (§4.8.1)")
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=8)
+        ax = axes[0, 1]
+        for (name, v), style in zip(variances.items(), ("-o", "--s", "-.^")):
+            ax.plot(range(11), v, style, label=name, markersize=4)
+        ax.set(xlabel="layer", ylabel="variance of activations", yscale="log",
+               title="10 linear layers of width 256 (§4.8.2)")
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=8)
+        _saved(say, plot.save(fig, run.out / "init.png"))
+    return results, (f"100 matrices -> {largest:.2g}; layer-10 variance "
+                     + ", ".join(f"{k} {v[-1]:.2g}" for k, v in variances.items()))
+
+
+def kaggle(run, say):
+    """§4.10: 5-fold validation, then train on all data and write submission.csv."""
+    from .kaggle import house_prices, write_submission
+
+    r = house_prices(num_epochs=run.epochs or 100, seed=run.seed, root=run.data_dir,
+                     device=run.device, quiet=run.quiet)
+    s, k = r.settings, len(r.folds)
+    say(f"§4.10 Kaggle house prices: {r.num_train} train / {len(r.ids)} test houses, "
+        f"{r.num_features} features; linear model, Adam lr {s['lr']:g}, weight decay "
+        f"{s['weight_decay']:g}, batch {s['batch_size']}, {s['num_epochs']} epochs, {k}-fold")
+    say(f"{'fold':>4} {'train log rmse':>15} {'valid log rmse':>15}")
+    for i, h in enumerate(r.folds, 1):
+        say(f"{i:4d} {h.train_loss[-1]:15.4f} {h.test_loss[-1]:15.4f}")
+    say(f"{'avg':>4} {r.avg_train_log_rmse:15.4f} {r.avg_valid_log_rmse:15.4f}   "
+        "(book: valid about 0.17)")
+    submission = write_submission(run.submission, r.ids, r.predictions)
+    say(f"trained on all {r.num_train} houses: train log rmse {r.full.train_loss[-1]:.4f}; "
+        f"wrote {submission}")
+    if run.out:
+        fig, ax = plot.new_figure(figsize=(6.5, 4))
+        for i, h in enumerate(r.folds):
+            epochs = range(1, len(h.train_loss) + 1)
+            ax.plot(epochs, h.train_loss, color=f"C{i}", label=f"fold {i + 1} train")
+            ax.plot(epochs, h.test_loss, "--", color=f"C{i}", label=f"fold {i + 1} valid")
+        ax.set(yscale="log", xlabel="epoch", ylabel="log-RMSE",
+               title=f"§4.10 {k}-fold validation: avg valid log-RMSE {r.avg_valid_log_rmse:.3f}")
+        ax.grid(True, alpha=0.3, which="both")
+        ax.legend(fontsize=7, ncol=2)
+        _saved(say, plot.save(fig, run.out / "kaggle_kfold.png"))
+    results = {"num_features": r.num_features, "k": k, "num_epochs": s["num_epochs"],
+               "folds": [{"train_log_rmse": h.train_loss[-1], "valid_log_rmse": h.test_loss[-1]}
+                         for h in r.folds],
+               "avg_train_log_rmse": r.avg_train_log_rmse,
+               "avg_valid_log_rmse": r.avg_valid_log_rmse,
+               "full_train_log_rmse": r.full.train_loss[-1], "submission": str(submission)}
+    summary = (f"kaggle: {r.num_features} features, {k}-fold avg log-RMSE train "
+               f"{r.avg_train_log_rmse:.4f} valid {r.avg_valid_log_rmse:.4f} (book ~0.17); "
+               f"wrote {submission}")
+    return results, summary
+
+
+def best(run, say):
+    """The recipe: the best Fashion-MNIST accuracy Chapters 3-4 allow."""
+    from .recipe import LR_CANDIDATES, RECIPE, REFERENCES, SWEEP_EPOCHS
+    from .recipe import best as train_recipe
+
+    s = RECIPE
+    if run.sweep:
+        say(f"choosing lr on the validation split: {', '.join(map(str, LR_CANDIDATES))}, "
+            f"{SWEEP_EPOCHS} epochs each, then training the recipe")
+    say(f"recipe: MLP 784-{'-'.join(map(str, s['num_hiddens']))}-10, dropout "
+        f"{s['dropout']}, Xavier init, weight decay {s['weight_decay']}, plain SGD, "
+        f"batch {s['batch_size']}, {run.epochs or s['num_epochs']} epochs, "
+        f"{60000 - s['num_val']} training / {s['num_val']} validation images")
+
+    def each_epoch(h):
+        say(f"  epoch {len(h.train_loss):3d}: train loss {h.train_loss[-1]:.4f}, train acc "
+            f"{h.train_acc[-1]:.4f}, validation acc {h.test_acc[-1]:.4f}")
+
+    r = train_recipe(sweep=run.sweep, num_epochs=run.epochs, seed=run.seed, root=run.data_dir,
+                     device=run.device, quiet=run.quiet, callback=each_epoch)
+    for lr, acc in (r.sweep or {}).items():
+        say(f"  lr {lr}: validation accuracy {acc:.4f}")
+    say(f"lr {r.lr}")
+    curves = {k: v for k, v in r.history.as_dict().items() if k != "seconds"}
+    results = {**r.figures, "history": curves,
+               "lr_sweep": {str(k): v for k, v in r.sweep.items()} if r.sweep else None,
+               "references": REFERENCES}
+    if run.out:
+        path = run.out / "best_curves.png"
+        plot.plot_history({"": r.history}, test_label="validation", path=path,
+                          title="Chapter 4's best MLP: train and validation curves")
+        _saved(say, path)
+    f = r.figures
+    lines = [f"validation accuracy {f['val_acc']:.4f}, test accuracy {f['test_acc']:.4f}, "
+             f"{r.seconds:.1f} s in all ({sum(r.history.seconds):.1f} s training)",
+             "published test accuracies for comparison:", f"  {f['test_acc']:.4f}  this recipe"]
+    lines += [f"  {v:.4f}  {k}" for k, v in REFERENCES.items()]
+    return results, "\n".join(lines)
