@@ -346,9 +346,11 @@ def build_parser():
                         help="do not time python -m d2lnotes.ch3")
     parser.add_argument("--e2e-epochs", type=cli.positive_int, default=None,
                         help="pass --epochs to the timed ch3 run (default: its own, 10)")
-    parser.add_argument("--threads", type=cli.positive_int, default=None,
-                        help="torch.set_num_threads for this process (default: torch's choice)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--threads", type=cli.int_in(1, 1024), default=None,
+                        help="torch.set_num_threads for this process, 1 to 1024 "
+                             "(default: torch's choice)")
+    parser.add_argument("--seed", type=cli.seed_int, default=0,
+                        help="random seed from 0 to 2**32-1 (default 0)")
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="cpu",
                         help="where to train (default cpu)")
     parser.add_argument("--data-dir", type=Path, default=None,
@@ -370,9 +372,8 @@ def main(argv=None):
                          f"{','.join(MODELS)}")
     if args.epochs < 2:
         raise UsageError("--epochs must be at least 2: one warm-up epoch and one timed")
-    if args.json is not None:
-        args.no_plots = True
-        cli.prepare_outputs(args)
+    args.no_plots = True
+    cli.prepare_outputs(args)
     device = cli.resolve_device(args.device)
     say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, flush=True))
 
