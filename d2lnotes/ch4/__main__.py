@@ -384,7 +384,8 @@ def main(argv=None):
         write_json(args.json, {"results": results, "seconds": seconds,
                                "settings": {"topics": topics, "epochs": args.epochs,
                                             "book_epochs": BOOK_EPOCHS, "seed": args.seed,
-                                            "device": str(device)}})
+                                            "device": str(device),
+                                            "num_threads": cli.num_threads()}})
         print(f"results: {args.json}")
     return 0
 
