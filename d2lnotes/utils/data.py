@@ -179,11 +179,14 @@ def _verify_contents(raw):
         stamp = {}
     fresh, bad = {}, {}
     for name, digest in FASHION_MNIST_SHA256.items():
-        st = (raw / name).stat()
-        key = [st.st_size, st.st_mtime_ns, st.st_ino]
-        if stamp.get(name) == key:
-            fresh[name] = key
-        elif _sha256(raw / name) == digest:
+        try:
+            st = (raw / name).stat()
+            key = [st.st_size, st.st_mtime_ns, st.st_ino]
+            good = stamp.get(name) == key or _sha256(raw / name) == digest
+        except FileNotFoundError:  # another run, repairing it too, removed it just now
+            bad[name] = "missing"
+            continue
+        if good:
             fresh[name] = key
         else:
             bad[name] = "content differs from the dataset's (SHA-256 mismatch)"
