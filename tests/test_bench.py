@@ -16,11 +16,11 @@ from d2lnotes.utils.train import evaluate, train
 
 
 @pytest.fixture(scope="module")
-def fashion():
+def fashion(fashion_mnist_raw):
     return load_fashion_mnist(256)
 
 
-def test_read_idx_matches_torchvision():
+def test_read_idx_matches_torchvision(fashion_mnist_raw):
     from torchvision.datasets import FashionMNIST
 
     ours = read_fashion_mnist()
@@ -112,7 +112,7 @@ def test_mlp_is_the_books():
     assert isinstance(loss, nn.CrossEntropyLoss)
 
 
-def test_bench_quick_json_has_every_field(tmp_path, capsys):
+def test_bench_quick_json_has_every_field(tmp_path, capsys, fashion_mnist_raw):
     path = tmp_path / "bench.json"
     code = run(bench.main, ["--subset", "512", "--epochs", "2", "--e2e-epochs", "1",
                             "--quiet", "--json", str(path)])

@@ -29,7 +29,7 @@ GRID = torch.cat([torch.linspace(-100, 100, 401), torch.linspace(-5, 5, 1001),
 
 
 @pytest.fixture(scope="module")
-def fashion():
+def fashion(fashion_mnist_raw):
     return load_fashion_mnist(256)
 
 
@@ -271,6 +271,7 @@ def test_activation_variance_explodes_vanishes_or_stays():
 
 # --- the command ---------------------------------------------------------------------------
 
+@pytest.mark.usefixtures("fashion_mnist_raw", "kaggle_house")
 def test_cli_runs_every_topic_for_one_epoch(tmp_path):
     out, path = tmp_path / "plots", tmp_path / "ch4.json"
     assert main(["--epochs", "1", "--quiet", "--out", str(out), "--json", str(path)]) == 0

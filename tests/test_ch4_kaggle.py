@@ -1,18 +1,21 @@
 """Kaggle house prices (§4.10): the verified loader, preprocessing, log-RMSE, k-fold, submission.
 
-The real CSVs are copied into a temporary data root, so the real loader with its SHA-1
-check is what runs. The network is never touched: ``kaggle._fetch`` is replaced in
-every test, by a function that fails unless a test installs its own.
+The real CSVs come from the session fixture ``kaggle_house`` (the package's data folder, else
+the package's own verified download) and are copied into a temporary data root, so the real
+loader with its SHA-1 check is what runs. Tests that need only the pipeline's shape run on a
+small synthetic frame with the same column kinds. No test reaches the network: downloads go
+to ``$D2LNOTES_DATA_URL``, a closed local port unless a test serves files on 127.0.0.1.
 """
 
 import argparse
 import csv
+import functools
+import hashlib
+import http.server
 import json
 import math
-import os
 import shutil
-import urllib.error
-from pathlib import Path
+import threading
 
 import pandas as pd
 import pytest
@@ -23,18 +26,14 @@ from d2lnotes.utils.errors import DataError
 
 TRAIN, TEST = "kaggle_house_pred_train.csv", "kaggle_house_pred_test.csv"
 
-
-def _source_folder():
-    """Where the verified CSVs are: ./data (CI copies them there), $D2LNOTES_DATA, ../shared."""
-    repo = Path(__file__).resolve().parents[1]
-    candidates = [repo / "data", Path(os.environ.get("D2LNOTES_DATA", "data")),
-                  repo.parent / "shared" / "data"]
-    for root in candidates:
-        folder = root / kaggle.SUBFOLDER
-        if (folder / TRAIN).is_file() and (folder / TEST).is_file():
-            return folder
-    pytest.fail(f"the Kaggle CSVs are in none of {[str(c) for c in candidates]}; put "
-                f"{TRAIN} and {TEST} in data/kaggle_house/")
+# The 43 text columns of the real data; the other 36 features are numeric.
+TEXT_COLUMNS = """
+MSZoning Street Alley LotShape LandContour Utilities LotConfig LandSlope Neighborhood Condition1
+Condition2 BldgType HouseStyle RoofStyle RoofMatl Exterior1st Exterior2nd MasVnrType ExterQual
+ExterCond Foundation BsmtQual BsmtCond BsmtExposure BsmtFinType1 BsmtFinType2 Heating HeatingQC
+CentralAir Electrical KitchenQual Functional FireplaceQu GarageType GarageFinish GarageQual
+GarageCond PavedDrive PoolQC Fence MiscFeature SaleType SaleCondition
+""".split()
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -47,25 +46,57 @@ def one_thread():
 
 @pytest.fixture(autouse=True)
 def no_network(monkeypatch):
-    def offline(url, dest):
-        raise urllib.error.URLError("network disabled in tests")
-    monkeypatch.setattr(kaggle, "_fetch", offline)
+    # Port 9 (discard) on the loopback: nothing listens, so a download fails at once.
+    monkeypatch.setenv("D2LNOTES_DATA_URL", "http://127.0.0.1:9/")
 
 
 @pytest.fixture
-def data_root(tmp_path):
+def data_root(tmp_path, kaggle_house):
     folder = tmp_path / "data" / kaggle.SUBFOLDER
     folder.mkdir(parents=True)
-    source = _source_folder()
     for name in (TRAIN, TEST):
-        shutil.copyfile(source / name, folder / name)
+        shutil.copyfile(kaggle_house / name, folder / name)
     return tmp_path / "data"
 
 
 @pytest.fixture(scope="module")
-def processed():
-    source = _source_folder()
-    return kaggle.preprocess(pd.read_csv(source / TRAIN), pd.read_csv(source / TEST))
+def processed(kaggle_house):
+    return kaggle.preprocess(pd.read_csv(kaggle_house / TRAIN), pd.read_csv(kaggle_house / TEST))
+
+
+def synthetic_frames(n_train=40, n_test=30, seed=0):
+    """Train and test frames with the real column kinds: numbers and text, with gaps."""
+    g = torch.Generator().manual_seed(seed)
+
+    def frame(n, first_id):
+        columns = {"Id": range(first_id, first_id + n)}
+        for c in kaggle.FEATURE_COLUMNS:
+            codes = torch.randint(0, 4, (n,), generator=g).tolist()
+            if c in TEXT_COLUMNS:  # three levels and missing values
+                columns[c] = [None if k == 0 else f"{c[:2]}{k}" for k in codes]
+            else:
+                columns[c] = [float("nan") if k == 0 else 10.0 * k for k in codes]
+        return pd.DataFrame(columns)
+
+    train_data, test_data = frame(n_train, 1), frame(n_test, n_train + 1)
+    train_data["SalePrice"] = torch.randint(50_000, 400_000, (n_train,), generator=g).tolist()
+    return train_data, test_data
+
+
+@pytest.fixture
+def local_hub(tmp_path, monkeypatch):
+    """Serve ``tmp_path / 'hub'`` on 127.0.0.1 and point ``$D2LNOTES_DATA_URL`` at it."""
+    hub = tmp_path / "hub"
+    hub.mkdir()
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(hub))
+    handler.log_message = lambda *a: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    monkeypatch.setenv("D2LNOTES_DATA_URL", f"http://127.0.0.1:{server.server_port}/")
+    yield hub
+    server.shutdown()
+    server.server_close()
 
 
 def namespace(data_dir, out, **kw):
@@ -106,31 +137,63 @@ def test_offline_without_a_copy_says_where_to_put_the_files(tmp_path):
     assert not list((tmp_path / "empty").rglob("*.csv*"))
 
 
-def test_download_is_verified_before_it_is_renamed(tmp_path, monkeypatch):
-    source = _source_folder()
-    monkeypatch.setattr(kaggle, "_fetch", lambda url, dest: Path(dest).write_bytes(b"junk"))
+def test_download_is_verified_before_it_is_renamed(tmp_path, local_hub, monkeypatch):
+    data = tmp_path / "data"
+    (local_hub / TRAIN).write_bytes(b"junk")
     with pytest.raises(DataError, match="discarded"):
-        kaggle.download(TRAIN, tmp_path)
-    assert not [p for p in tmp_path.rglob("*") if p.is_file()]  # no file, no .part
+        kaggle.download(TRAIN, data)
+    assert not [p for p in data.rglob("*") if p.is_file()]  # no file, no .part
 
-    fetched = []
-
-    def fake_fetch(url, dest):
-        fetched.append(url)
-        shutil.copyfile(source / url.rsplit("/", 1)[1], dest)
-    monkeypatch.setattr(kaggle, "_fetch", fake_fetch)
-    path = kaggle.download(TRAIN, tmp_path)
-    assert fetched == [kaggle.DATA_URL + TRAIN]
-    assert kaggle.sha1_of(path) == kaggle.KAGGLE_FILES[TRAIN]
+    # Bytes whose SHA-1 is the expected one stand in for the real file.
+    good = b"Id,MSSubClass\n1,60\n"
+    (local_hub / TRAIN).write_bytes(good)
+    monkeypatch.setitem(kaggle.KAGGLE_FILES, TRAIN, hashlib.sha1(good).hexdigest())
+    path = kaggle.download(TRAIN, data)
+    assert path == data / kaggle.SUBFOLDER / TRAIN and path.read_bytes() == good
     assert [p.name for p in path.parent.iterdir()] == [TRAIN]  # no .part left behind
+    (local_hub / TRAIN).unlink()
+    assert kaggle.download(TRAIN, data) == path  # a verified copy is not fetched again
 
 
-def test_missing_column_is_refused(data_root):
-    train_data, test_data = kaggle.read_kaggle_house(data_root)
+def test_the_mirror_setting_replaces_the_book_hub(monkeypatch):
+    monkeypatch.delenv("D2LNOTES_DATA_URL")
+    assert kaggle.data_url() == kaggle.DATA_URL
+    monkeypatch.setenv("D2LNOTES_DATA_URL", "https://mirror.example/d2l")
+    assert kaggle.data_url() == "https://mirror.example/d2l/"
+
+
+def test_missing_column_is_refused():
+    train_data, test_data = synthetic_frames()
     with pytest.raises(DataError, match="LotArea"):
         kaggle.preprocess(train_data.drop(columns="LotArea"), test_data)
     with pytest.raises(DataError, match="SalePrice"):
         kaggle.preprocess(train_data.drop(columns="SalePrice"), test_data)
+    with pytest.raises(DataError, match="test data lacks the column.s. MSZoning"):
+        kaggle.preprocess(train_data, test_data.drop(columns="MSZoning"))
+
+
+def test_preprocessing_kinds_on_a_synthetic_frame():
+    train_data, test_data = synthetic_frames()
+    X_train, X_test, y_train, columns = kaggle.preprocess(train_data, test_data)
+    # Each text column gives its 3 levels plus a NaN column; numbers stay one column each.
+    d = 79 - len(TEXT_COLUMNS) + 4 * len(TEXT_COLUMNS)
+    assert X_train.shape == (40, d) and X_test.shape == (30, d) and len(columns) == d
+    assert X_train.dtype == X_test.dtype == y_train.dtype == torch.float32
+    assert y_train.shape == (40, 1) and float(y_train[0]) == train_data["SalePrice"][0]
+    X = torch.cat([X_train, X_test])
+    numeric = X[:, :79 - len(TEXT_COLUMNS)]
+    assert torch.isfinite(X).all() and numeric.mean(0).abs().max() < 1e-5
+    dummies = X[:, 79 - len(TEXT_COLUMNS):]
+    assert (dummies.sum(1) == len(TEXT_COLUMNS)).all()  # one-hot per text column
+
+
+def test_submission_format(tmp_path):
+    path = kaggle.write_submission(tmp_path / "submission.csv", [1461, 1462],
+                                   torch.tensor([123456.789, 2e5]))
+    with open(path, newline="") as f:
+        assert list(csv.reader(f)) == [["Id", "SalePrice"], ["1461", "123456.789062"],
+                                       ["1462", "200000.000000"]]
+    assert [p.name for p in tmp_path.iterdir()] == ["submission.csv"]
 
 
 # --- preprocessing and the measure ---------------------------------------------------------

@@ -10,7 +10,7 @@ from d2lnotes.ch3.__main__ import main
 from d2lnotes.utils import cli
 
 
-def test_one_epoch_run_writes_pngs_and_json(tmp_path):
+def test_one_epoch_run_writes_pngs_and_json(tmp_path, fashion_mnist_raw):
     out, js = tmp_path / "out", tmp_path / "figures.json"
     r = subprocess.run([sys.executable, "-m", "d2lnotes.ch3", "--epochs", "1", "--out", str(out),
                         "--json", str(js)], capture_output=True, text=True, check=True)

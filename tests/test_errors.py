@@ -2,12 +2,17 @@
 and no half-written file. Rows of the error matrix that belong to one chapter's API live
 with that chapter's tests; the command-line rows are here."""
 
+import fcntl
 import json
+import os
+import pty
 import re
+import select
 import signal
+import struct
 import subprocess
 import sys
-import time
+import termios
 
 import pytest
 
@@ -19,7 +24,7 @@ def _no_partial_files(folder):
     return not [p for p in folder.rglob("*") if p.name.endswith(".part")]
 
 
-def test_batch_size_larger_than_the_dataset_gives_one_batch(tmp_path, capsys):
+def test_batch_size_larger_than_the_dataset_gives_one_batch(tmp_path, capsys, fashion_mnist_raw):
     assert cli.run(ch3_main, ["--epochs", "1", "--batch-size", "100000", "--no-plots",
                               "--quiet", "--json", str(tmp_path / "f.json")]) == 0
     soft = json.loads((tmp_path / "f.json").read_text())["results"]["softmax_regression"]
@@ -54,7 +59,8 @@ def test_no_data_offline_and_no_system_copy(tmp_path, monkeypatch, capsys):
     assert not list(out.iterdir()) and not (tmp_path / "f.json").exists()
 
 
-def test_diverging_training_stops_with_epoch_batch_and_advice(tmp_path, capsys):
+def test_diverging_training_stops_with_epoch_batch_and_advice(tmp_path, capsys,
+                                                             fashion_mnist_raw):
     code = cli.run(ch3_main, ["--lr", "1000", "--quiet", "--out", str(tmp_path)])
     err = capsys.readouterr().err
     assert code == 1
@@ -63,26 +69,48 @@ def test_diverging_training_stops_with_epoch_batch_and_advice(tmp_path, capsys):
     assert not list(tmp_path.iterdir())
 
 
-def test_debug_shows_the_traceback(tmp_path, capsys):
+def test_debug_shows_the_traceback(tmp_path, capsys, fashion_mnist_raw):
     cli.run(ch3_main, ["--lr", "1000", "--quiet", "--no-plots", "--debug"])
     assert "Traceback" in capsys.readouterr().err
 
 
-def test_ctrl_c_stops_cleanly(tmp_path):
+def _read_until(fd, pattern, limit=120.0):
+    """Read a pty until ``pattern`` appears (or the child closes it); return all text read."""
+    text = ""
+    while not re.search(pattern, text):
+        ready, _, _ = select.select([fd], [], [], limit)
+        assert ready, f"nothing matched {pattern!r} within {limit} s; got {text[-500:]!r}"
+        try:
+            chunk = os.read(fd, 4096).decode(errors="replace")
+        except OSError:  # EIO: the child closed its end
+            chunk = ""
+        if not chunk:
+            break
+        text += chunk
+    return text
+
+
+def test_ctrl_c_stops_cleanly(tmp_path, fashion_mnist_raw):
+    # 100000 epochs cannot finish first. stderr is a terminal, so the progress bar is drawn:
+    # once it has counted batches of softmax regression, training is under way.
     out = tmp_path / "out"
-    proc = subprocess.Popen([sys.executable, "-m", "d2lnotes.ch3", "--out", str(out),
-                             "--json", str(tmp_path / "f.json")],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    # Wait until softmax regression has started (its header is printed), then interrupt.
-    line = ""
-    while "softmax regression" not in line:
-        line = proc.stdout.readline()
-        assert line, proc.stderr.read()
-    time.sleep(1.0)
-    proc.send_signal(signal.SIGINT)
-    stdout, stderr = proc.communicate(timeout=60)
-    assert proc.returncode == 130
-    assert "interrupted" in stderr and "Traceback" not in stderr
+    leader, follower = pty.openpty()
+    # A new pty is 0 columns wide, where tqdm draws nothing: give it 24 rows of 120.
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))
+    proc = subprocess.Popen([sys.executable, "-m", "d2lnotes.ch3", "--epochs", "100000",
+                             "--out", str(out), "--json", str(tmp_path / "f.json")],
+                            stdout=subprocess.DEVNULL, stderr=follower, stdin=subprocess.DEVNULL)
+    os.close(follower)
+    try:
+        # softmax regression's bar: 100000 epochs of 235 batches, at least one done
+        _read_until(leader, r"scratch:.*\b[1-9]\d*/23500000 \[")
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=60) == 130
+        err = _read_until(leader, r"(?!)")  # the rest, until the child closes the pty
+    finally:
+        proc.kill()
+        os.close(leader)
+    assert "interrupted" in err and "Traceback" not in err
     assert not (tmp_path / "f.json").exists() and not list(out.glob("*.png"))
     assert _no_partial_files(tmp_path)
 
@@ -98,6 +126,7 @@ def _figures(stdout):
     ["d2lnotes.ch3", "--epochs", "1"],
     ["d2lnotes.ch4", "--epochs", "1"],
 ])
+@pytest.mark.usefixtures("fashion_mnist_raw", "kaggle_house")
 def test_same_seed_same_figures(tmp_path, command):
     runs = []
     js = tmp_path / "figures.json"
@@ -111,7 +140,7 @@ def test_same_seed_same_figures(tmp_path, command):
     assert runs[0] == runs[1]
 
 
-def test_a_different_seed_changes_the_figures(tmp_path):
+def test_a_different_seed_changes_the_figures(tmp_path, fashion_mnist_raw):
     # Guards the test above: the figures do depend on the seed, so equality means something.
     results = []
     for seed in (0, 1):

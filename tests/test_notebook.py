@@ -67,7 +67,7 @@ def kernel_name(tmp_path, monkeypatch):
     return "d2lnotes-test"
 
 
-def test_notebook_live_plot_and_side_by_side(tmp_path, kernel_name):
+def test_notebook_live_plot_and_side_by_side(tmp_path, kernel_name, fashion_mnist_raw):
     png = tmp_path / "live.png"
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(src.format(png=str(png))) for src in CELLS]

@@ -13,7 +13,7 @@ from d2lnotes.utils.data import load_fashion_mnist
 
 
 @pytest.fixture(scope="module")
-def fashion():
+def fashion(fashion_mnist_raw):
     return load_fashion_mnist(recipe.RECIPE["batch_size"])
 
 

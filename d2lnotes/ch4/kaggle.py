@@ -8,6 +8,7 @@ Training is a linear model, Adam and ``nn.MSELoss`` on the one loop of
 
 import csv
 import hashlib
+import os
 import urllib.error
 import urllib.request
 
@@ -19,7 +20,7 @@ from ..utils.errors import DataError
 from ..utils.io import atomic_path
 from ..utils.train import History, train
 
-DATA_URL = "http://d2l-data.s3-accelerate.amazonaws.com/"
+DATA_URL = "http://d2l-data.s3-accelerate.amazonaws.com/"  # the book's data hub
 # file name -> SHA-1, the book's DATA_HUB entries (§4.10)
 KAGGLE_FILES = {
     "kaggle_house_pred_train.csv": "585e9cc93e70b39160e7921475f9bcd7d31219ce",
@@ -53,6 +54,12 @@ def sha1_of(path, chunk=1 << 20):
     return digest.hexdigest()
 
 
+def data_url():
+    """The data hub to download from: ``$D2LNOTES_DATA_URL`` (a mirror), else the book's."""
+    url = os.environ.get("D2LNOTES_DATA_URL") or DATA_URL
+    return url if url.endswith("/") else url + "/"
+
+
 def _fetch(url, dest):
     """Copy ``url`` to ``dest``; a separate function so tests can replace the network."""
     with urllib.request.urlopen(url, timeout=60) as response, open(dest, "wb") as f:
@@ -70,15 +77,15 @@ def download(name, root=None):
     expected = KAGGLE_FILES[name]
     folder = data_root(root) / SUBFOLDER
     path = folder / name
+    url = data_url() + name
     if path.is_file():
         actual = sha1_of(path)
         if actual != expected:
             raise DataError(
                 f"{path} has SHA-1 {actual}, expected {expected} (a corrupt, truncated or "
                 f"different file); delete it so that it is downloaded again from "
-                f"{DATA_URL + name}, or replace it with a good copy")
+                f"{url}, or replace it with a good copy")
         return path
-    url = DATA_URL + name
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with atomic_path(path) as tmp:
@@ -93,7 +100,8 @@ def download(name, root=None):
         raise DataError(
             f"{name} is not in {folder} and could not be downloaded from {url} ({reason}); "
             f"copy kaggle_house_pred_train.csv and kaggle_house_pred_test.csv into {folder}, "
-            "or point --data-dir or D2LNOTES_DATA at a folder whose kaggle_house/ holds them"
+            "point --data-dir or D2LNOTES_DATA at a folder whose kaggle_house/ holds them, "
+            "or set D2LNOTES_DATA_URL to a mirror of the book's data hub"
         ) from None
     return path
 
