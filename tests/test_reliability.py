@@ -103,13 +103,13 @@ def test_a_fifo_is_written_into_not_replaced(tmp_path):
     assert json.loads(got) == {"a": 1}
 
 
-def test_json_dash_writes_the_json_alone_to_stdout(tmp_path):
-    r = subprocess.run([sys.executable, "-m", "d2lnotes.ch2", "--section", "calculus",
-                        "--no-plots", "--json", "-"], capture_output=True, text=True,
-                       cwd=tmp_path, check=True)
-    figures = json.loads(r.stdout)
-    assert figures["results"]["calculus"]["all_true"] is True
-    assert "checks True" in r.stderr  # the tour itself moved to stderr
+def test_json_dash_writes_the_json_alone_to_stdout(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert _ch2(tmp_path, "--no-plots", "--json", "-") == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["results"]["calculus"]["all_true"] is True
+    assert "checks True" in err  # the tour itself moved to stderr
+    assert not (tmp_path / "-").exists()
 
 
 def test_dev_null_works_for_a_normal_user_and_stays_a_device(public_tmp):
@@ -202,9 +202,9 @@ def test_a_json_name_near_the_limit_is_written(tmp_path, capsys):
 # --- 5, 7, 8, 9. Fashion-MNIST content, repairs and the system copy --------------------------
 
 @pytest.fixture
-def raw_copy(tmp_path):
+def raw_copy(tmp_path, fashion_mnist_raw):
     """A data root holding the four verified files: labels copied, images hard-linked."""
-    src = data.ensure_fashion_mnist()
+    src = fashion_mnist_raw
     raw = tmp_path / "FashionMNIST" / "raw"
     raw.mkdir(parents=True)
     for name in data.FASHION_MNIST_FILES:
@@ -223,7 +223,7 @@ def _corrupt_a_label(raw):
     return path
 
 
-def test_hashes_are_the_published_ones():
+def test_hashes_are_the_published_ones(fashion_mnist_raw):
     # torchvision (up to 0.8) listed these MD5s for the *decompressed* files.
     md5 = {"train-images-idx3-ubyte": "f4a8712d7a061bf5bd6d2ca38dc4d50a",
            "train-labels-idx1-ubyte": "9018921c3c673c538a1fc5bad174d6f9",
@@ -231,7 +231,7 @@ def test_hashes_are_the_published_ones():
            "t10k-labels-idx1-ubyte": "15d484375f8d13e6eb1aabb0c3f46965"}
     import hashlib
 
-    raw = data.ensure_fashion_mnist()
+    raw = fashion_mnist_raw
     for name, digest in md5.items():
         assert hashlib.md5((raw / name).read_bytes()).hexdigest() == digest
     assert set(data.FASHION_MNIST_SHA256) == set(md5)
@@ -282,11 +282,12 @@ def test_a_folder_in_the_way_is_named_as_a_folder(raw_copy):
     assert "missing" not in str(e.value) and "apt-get" not in str(e.value)
 
 
-def test_system_data_env_points_elsewhere_or_turns_the_copy_off(tmp_path, monkeypatch):
-    src = data.ensure_fashion_mnist()
+def test_system_data_env_points_elsewhere_or_turns_the_copy_off(tmp_path, monkeypatch,
+                                                               fashion_mnist_raw):
+    src = fashion_mnist_raw
     system = tmp_path / "system"
     system.mkdir()
-    for name in data.FASHION_MNIST_FILES:  # small files, or gzip would take a while
+    for name in data.FASHION_MNIST_FILES:  # level 1: a second for all four
         payload = (src / name).read_bytes()
         (system / f"{name}.gz").write_bytes(gzip.compress(payload, compresslevel=1))
     monkeypatch.setenv("D2LNOTES_SYSTEM_DATA", str(system))
@@ -373,8 +374,10 @@ def test_a_read_only_empty_data_dir_is_one_line_for_a_normal_user(public_tmp):
     ro = public_tmp / "ro"
     ro.mkdir()
     ro.chmod(0o555)
-    r = _run_as_normal_user(["-m", "d2lnotes.ch3", "--epochs", "1", "--no-plots", "--quiet",
-                             "--data-dir", str(ro)], public_tmp)
+    script = ("import sys; from d2lnotes.utils import cli, data; "
+              "sys.exit(cli.run(lambda argv: data.ensure_fashion_mnist(argv[0]) and 0, "
+              "sys.argv[1:]))")
+    r = _run_as_normal_user(["-c", script, str(ro)], public_tmp)
     assert r.returncode == 1 and _one_line(r.stderr), r.stderr
     assert f"cannot import Fashion-MNIST into {ro / 'FashionMNIST' / 'raw'}" in r.stderr
     assert "Permission denied" in r.stderr and "--data-dir" in r.stderr
@@ -450,9 +453,30 @@ def _wait_for(proc, text):
     raise AssertionError(f"{text!r} never printed: {proc.stderr.read()}")
 
 
-@pytest.mark.parametrize("sig, code", [(signal.SIGTERM, 143), (signal.SIGHUP, 129)])
-def test_sigterm_and_sighup_stop_like_ctrl_c(tmp_path, sig, code):
-    out, js, root = tmp_path / "out", tmp_path / "f.json", tmp_path / "data"
+@pytest.mark.parametrize("sig, code", [(signal.SIGTERM, 143), (signal.SIGHUP, 129),
+                                       (signal.SIGINT, 130)])
+def test_a_stop_signal_while_writing_removes_the_part_file(tmp_path, capsys, sig, code):
+    target = tmp_path / "f.json"
+
+    def main(argv):
+        with io.atomic_path(target) as tmp:
+            tmp.write_text("half")
+            os.kill(os.getpid(), sig)  # delivered before the next bytecode: deterministic
+            tmp.write_text("all")
+        return 0
+
+    assert cli.run(main, []) == code
+    err = capsys.readouterr().err
+    assert err.strip().count("\n") == 0 and "no partial output file" in err
+    assert not target.exists() and not _parts(tmp_path)
+    assert signal.getsignal(signal.SIGTERM) is not cli._terminate  # handlers restored
+
+
+def test_sigterm_stops_a_training_run_like_ctrl_c(tmp_path, fashion_mnist_raw):
+    sig, code = signal.SIGTERM, 143
+    out, js = tmp_path / "out", tmp_path / "f.json"
+    # With a system copy, an empty --data-dir: the signal may land while it is imported.
+    root = tmp_path / "data" if data.SYSTEM_DIRS[0].is_dir() else fashion_mnist_raw.parents[1]
     proc = subprocess.Popen([sys.executable, "-m", "d2lnotes.ch3", "--epochs", "100000",
                              "--out", str(out), "--json", str(js), "--data-dir", str(root)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -466,7 +490,7 @@ def test_sigterm_and_sighup_stop_like_ctrl_c(tmp_path, sig, code):
     assert not js.exists() and not list(out.glob("*.png")) and not _parts(tmp_path)
 
 
-def test_bench_ctrl_c_stops_its_dataloader_workers_quietly(tmp_path):
+def test_bench_ctrl_c_stops_its_dataloader_workers_quietly(tmp_path, fashion_mnist_raw):
     proc = subprocess.Popen([sys.executable, "-m", "d2lnotes.bench", "--models", "softmax",
                              "--subset", "256", "--epochs", "40", "--skip-e2e"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
