@@ -112,9 +112,9 @@ def check_labels(y, num_classes, who):
                         f"got dtype {y.dtype} and shape {tuple(y.shape)}")
     y = y.long()  # uint8 would index as a mask
     if y.device.type == "cpu" and len(y):
-        bad = torch.nonzero((y < 0) | (y >= num_classes)).flatten()
-        if len(bad):
-            i = int(bad[0])
+        low, high = torch.aminmax(y)
+        if low < 0 or high >= num_classes:
+            i = int(torch.nonzero((y < 0) | (y >= num_classes))[0])
             raise ValueError(f"{who}: labels must lie in [0, {num_classes - 1}], got "
                              f"{int(y[i])} at position {i}")
     return y
