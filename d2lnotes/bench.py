@@ -29,10 +29,12 @@ import io
 import os
 import platform
 import resource
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import warnings
 from pathlib import Path
@@ -106,9 +108,63 @@ def conventional_iters(root, batch_size, subset=None, device=None):
         test = data.Subset(test, range(min(subset, len(test))))
     pin = device is not None and torch.device(device).type == "cuda"
     return (data.DataLoader(train, batch_size, shuffle=True, num_workers=NUM_WORKERS,
-                            pin_memory=pin),
+                            pin_memory=pin, worker_init_fn=_ignore_stop_signals),
             data.DataLoader(test, batch_size, shuffle=False, num_workers=NUM_WORKERS,
-                            pin_memory=pin))
+                            pin_memory=pin, worker_init_fn=_ignore_stop_signals))
+
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+def _ignore_stop_signals(worker_id):
+    # Ctrl-C reaches the whole process group: the workers leave stopping to the main
+    # process, which shuts them down in order (no BrokenPipeError from a dying worker).
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, signal.SIG_IGN)
+
+
+class _BetweenBatches:
+    """Iterate a DataLoader, acting on Ctrl-C, SIGTERM or SIGHUP only between batches.
+
+    A stop that lands while workers start or stop can leave a worker's queue half
+    written and hang the exit; deferring it to the next batch stops with the workers
+    running, and leaving the loop shuts them down.
+    """
+
+    def __init__(self, loader, pending):
+        self.loader, self.pending = loader, pending
+
+    def __len__(self):
+        return len(self.loader)
+
+    def __iter__(self):
+        for batch in self.loader:
+            yield batch
+            _stop_if_asked(self.pending)
+
+
+def _stop_if_asked(pending):
+    if pending:
+        if pending[0] == signal.SIGINT:
+            raise KeyboardInterrupt
+        raise cli.Terminated(pending[0])
+
+
+@contextlib.contextmanager
+def _deferred_stop_signals():
+    """Record stop signals in a list instead of acting on them; act on leaving the block."""
+    pending = []
+    if threading.current_thread() is not threading.main_thread():
+        yield pending
+        return
+    before = {sig: signal.signal(sig, lambda signum, frame: pending.append(signum))
+              for sig in STOP_SIGNALS}
+    try:
+        yield pending
+    finally:
+        for sig, handler in before.items():
+            signal.signal(sig, handler)
+    _stop_if_asked(pending)
 
 
 def conventional_train(net, train_iter, test_iter, loss, num_epochs, optimizer, device,
@@ -182,10 +238,13 @@ def run_pipeline(which, model, num_epochs, device, root=None, subset=None, seed=
         with warnings.catch_warnings():
             # On fewer than 4 CPUs torch warns about 4 workers each epoch; 4 is the book's choice.
             warnings.filterwarnings("ignore", message="This DataLoader will create")
-            train_iter, test_iter = conventional_iters(root, BATCH_SIZE, subset, device)
-            return conventional_train(net, train_iter, test_iter, loss, num_epochs, optimizer,
-                                      device, say=say if not quiet else (lambda *a: None),
-                                      label=f"A {model}")
+            with _deferred_stop_signals() as pending:
+                train_iter, test_iter = (_BetweenBatches(it, pending) for it in
+                                         conventional_iters(root, BATCH_SIZE, subset, device))
+                return conventional_train(net, train_iter, test_iter, loss, num_epochs,
+                                          optimizer, device,
+                                          say=say if not quiet else (lambda *a: None),
+                                          label=f"A {model}")
     if which == "D":
         return book_api_train(net, num_epochs, device, root, subset,
                               say=say if not quiet else (lambda *a: None), label=f"D {model}")
@@ -483,9 +542,11 @@ def build_parser():
                         help="do not time python -m d2lnotes.ch3")
     parser.add_argument("--e2e-epochs", type=cli.positive_int, default=None,
                         help="pass --epochs to the timed ch3 run (default: its own, 10)")
-    parser.add_argument("--threads", type=cli.positive_int, default=None,
-                        help="torch.set_num_threads for this process (default: torch's choice)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--threads", type=cli.int_in(1, 1024), default=None,
+                        help="torch.set_num_threads for this process, 1 to 1024 "
+                             "(default: torch's choice)")
+    parser.add_argument("--seed", type=cli.seed_int, default=0,
+                        help="random seed from 0 to 2**32-1 (default 0)")
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="cpu",
                         help="where to train (default cpu)")
     parser.add_argument("--data-dir", type=Path, default=None,
@@ -507,9 +568,8 @@ def main(argv=None):
                          f"{','.join(MODELS)}")
     if args.epochs < 2:
         raise UsageError("--epochs must be at least 2: one warm-up epoch and one timed")
-    if args.json is not None:
-        args.no_plots = True
-        cli.prepare_outputs(args)
+    args.no_plots = True
+    cli.prepare_outputs(args)
     device = cli.resolve_device(args.device)
     say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, flush=True))
 

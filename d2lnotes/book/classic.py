@@ -323,6 +323,8 @@ def sgd(params, lr, batch_size):
 
     The book's losses are summed over the batch before ``backward``, hence the division.
     """
+    if isinstance(batch_size, bool) or not batch_size >= 1:
+        raise ValueError(f"sgd: batch_size must be at least 1, got {batch_size!r}")
     with torch.no_grad():
         for param in params:
             if param.grad is None:

@@ -119,7 +119,8 @@ def main(argv=None):
         write_json(args.json, {"results": results, "seconds": seconds,
                                "settings": {"topics": topics, "epochs": args.epochs,
                                             "book_epochs": report.BOOK_EPOCHS, "seed": args.seed,
-                                            "device": str(device)}})
+                                            "device": str(device),
+                                            "num_threads": cli.num_threads()}})
         print(f"results: {args.json}")
     return 0
 
