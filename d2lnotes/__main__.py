@@ -1,6 +1,7 @@
-"""``python -m d2lnotes``: list the chapters; ``python -m d2lnotes show``: compare the code."""
+"""``python -m d2lnotes``: list the chapters; ``show``: compare the code; ``book``: run the book."""
 
 import os
+import shutil
 import sys
 
 from . import CHAPTERS, __version__
@@ -11,6 +12,8 @@ package's own source. Without a topic, list the topics. The layout fits the
 terminal (or $COLUMNS, or --width): two columns when there is room, otherwise
 the scratch code above the concise code."""
 
+MAX_WIDTH = 1000
+
 
 def show_main(argv):
     """``python -m d2lnotes show [topic]``."""
@@ -18,8 +21,9 @@ def show_main(argv):
 
     parser = cli.Parser(prog="python -m d2lnotes show", description=SHOW_DESCRIPTION)
     parser.add_argument("topic", nargs="?", help="e.g. ch3.softmax; omit it to list the topics")
-    parser.add_argument("--width", type=cli.positive_int, default=None,
-                        help="characters per line (default: the terminal's width, or $COLUMNS)")
+    parser.add_argument("--width", type=cli.int_in(1, MAX_WIDTH), default=None,
+                        help=f"characters per line, at most {MAX_WIDTH} (default: the "
+                             "terminal's width, or $COLUMNS)")
     parser.add_argument("--layout", choices=["auto", "columns", "stacked"], default="auto",
                         help="two columns, one side above the other, or auto by width "
                              "(default auto)")
@@ -37,7 +41,9 @@ def show_main(argv):
     color = args.color == "always" or (
         args.color == "auto" and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
         and os.environ.get("TERM") != "dumb")
-    print(shown.render(args.width, color=color, layout=args.layout))
+    # A huge $COLUMNS is clamped like --width: each row is padded to the full width.
+    width = min(args.width or shutil.get_terminal_size().columns, MAX_WIDTH)
+    print(shown.render(width, color=color, layout=args.layout))
     return 0
 
 
@@ -63,6 +69,11 @@ def run_command(name, argv):
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "book":
+        from .book.run import main as book_main
+        from .utils import cli
+
+        return cli.run(book_main, argv[1:])
     if argv and argv[0] == "show":
         from .utils import cli
 
@@ -81,6 +92,8 @@ def main(argv=None):
     commands = {f"python -m d2lnotes.{name}": what for name, what in CHAPTERS.items()}
     commands["python -m d2lnotes show"] = ("read scratch and concise code side by side "
                                            "(list topics; show TOPIC)")
+    commands["python -m d2lnotes book PATH"] = ("run the book's own notebook or .py cells on "
+                                                "d2lnotes (from d2l import torch as d2l)")
     width = max(map(len, commands))
     for command, what in commands.items():
         print(f"  {command:<{width}}  {what}")

@@ -101,6 +101,17 @@ def test_bench_quick_json_has_every_field(tmp_path, capsys, fashion_mnist_raw):
         assert report["memory_mb"][model]["A"]["largest_worker_peak_rss_mb"] > 0
         s = report["seconds"][model]
         assert s["ratio"] == pytest.approx(s["A"]["median_epoch"] / s["B"]["median_epoch"])
+        # D: the book's 1.0 API; its board tracks no training accuracy
+        r = report["results"][model]["D"]
+        assert 0 <= r["test_acc"] <= 1 and r["train_acc"] is None and r["train_loss"] > 0
+        assert len(s["D"]["epochs"]) == 2
+        assert s["ratio_D"] == pytest.approx(s["A"]["median_epoch"] / s["D"]["median_epoch"])
+    # C, the book's API through the drop-in: softmax regression only
+    assert set(report["results"]["softmax"]) == {"A", "B", "C", "D"}
+    assert set(report["results"]["mlp"]) == {"A", "B", "D"}
+    s = report["seconds"]["softmax"]
+    assert s["ratio_C"] == pytest.approx(s["A"]["median_epoch"] / s["C"]["median_epoch"])
+    assert 0 <= report["results"]["softmax"]["C"]["test_acc"] <= 1
     assert report["seconds"]["ch3_end_to_end"] > 0
     assert report["memory_mb"]["ch3_end_to_end"]["process_peak_rss_mb"] > 100  # torch alone
     assert report["settings"]["subset"] == 512 and report["settings"]["timed_epochs"] == 1
@@ -109,6 +120,7 @@ def test_bench_quick_json_has_every_field(tmp_path, capsys, fashion_mnist_raw):
     assert m["usable_cpus"] >= 1 and m["torch_threads"] >= 1 and len(m["loadavg"]["end"]) == 3
     out = capsys.readouterr().out
     assert "A torchvision" in out and "B d2lnotes" in out and "targets: not judged" in out
+    assert "C book API" in out and "D book 1.0" in out
 
 
 @pytest.mark.parametrize("argv, words", [

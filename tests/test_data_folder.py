@@ -66,6 +66,7 @@ def _system_copy(tmp_path, raw):
 def test_first_import_goes_to_the_cache_and_says_so_once(elsewhere, monkeypatch, capsys,
                                                          fashion_mnist_raw):
     system = _system_copy(elsewhere, Path(ROOT, fashion_mnist_raw))
+    monkeypatch.delenv("D2LNOTES_SYSTEM_DATA", raising=False)
     monkeypatch.setattr(data, "SYSTEM_DIRS", [system])
     capsys.readouterr()
     raw = data.ensure_fashion_mnist()

@@ -79,7 +79,8 @@ def main(argv=None):
         write_json(args.json, {"results": results, "seconds": seconds,
                                "settings": {"sections": names, "seed": args.seed,
                                             "device": str(device),
-                                            "data_dir": str(data_dir)}})
+                                            "data_dir": str(data_dir),
+                                            "num_threads": cli.num_threads()}})
         print(f"figures: {args.json}")
     if failed:
         print(f"error: {len(failed)} check(s) False ({'; '.join(failed)}); "

@@ -110,7 +110,8 @@ def main(argv=None):
         write_json(args.json, {"results": results, "seconds": seconds,
                                "settings": {"epochs": args.epochs, "lr": args.lr,
                                             "batch_size": args.batch_size, "seed": args.seed,
-                                            "impl": args.impl, "device": str(device)}})
+                                            "impl": args.impl, "device": str(device),
+                                            "num_threads": cli.num_threads()}})
         print(f"figures: {args.json}")
     return 0
 

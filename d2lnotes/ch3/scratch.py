@@ -18,7 +18,16 @@ def linreg(X, w, b):
     if X.shape[-1] != w.shape[0]:
         raise ValueError(f"linreg: X has {X.shape[-1]} features (shape {tuple(X.shape)}) "
                          f"but w has {w.shape[0]} rows (shape {tuple(w.shape)})")
-    return X @ w + b
+    y_hat = X @ w
+    b_shape = torch.as_tensor(b).shape
+    try:  # b may broadcast into Xw, but never grow it
+        fits = torch.broadcast_shapes(y_hat.shape, b_shape) == y_hat.shape
+    except RuntimeError:
+        fits = False
+    if not fits:
+        raise ValueError(f"linreg: b of shape {tuple(b_shape)} does not fit the output Xw of "
+                         f"shape {tuple(y_hat.shape)} (X {tuple(X.shape)}, w {tuple(w.shape)})")
+    return y_hat + b
 
 
 def squared_loss(y_hat, y):
@@ -83,18 +92,32 @@ def softmax(X):
     return X_exp / X_exp.sum(1, keepdim=True)
 
 
+def check_labels(y, num_classes, who):
+    """Integer class labels ``y`` as int64; TypeError or ValueError naming what is wrong.
+
+    Any integer dtype is accepted (the IDX files hold uint8). The range check reads values
+    back, which would stall a GPU every batch, so it runs on the CPU only.
+    """
+    if torch.is_floating_point(y) or torch.is_complex(y) or y.dtype == torch.bool or y.ndim != 1:
+        raise TypeError(f"{who}: y must be a 1-D tensor of integer class labels, "
+                        f"got dtype {y.dtype} and shape {tuple(y.shape)}")
+    y = y.long()  # uint8 would index as a mask
+    if y.device.type == "cpu" and len(y):
+        low, high = torch.aminmax(y)
+        if low < 0 or high >= num_classes:
+            i = int(torch.nonzero((y < 0) | (y >= num_classes))[0])
+            raise ValueError(f"{who}: labels must lie in [0, {num_classes - 1}], got "
+                             f"{int(y[i])} at position {i}")
+    return y
+
+
 def cross_entropy(y_hat, y):
     """Per-example cross-entropy ``l = -log y_hat[i, y_i]`` of predicted probabilities (§3.6)."""
-    if torch.is_floating_point(y) or torch.is_complex(y) or y.dtype == torch.bool or y.ndim != 1:
-        raise TypeError(f"cross_entropy: y must be a 1-D tensor of integer class labels, "
-                        f"got dtype {y.dtype} and shape {tuple(y.shape)}")
-    if y_hat.ndim != 2 or len(y_hat) != len(y):
+    if y_hat.ndim != 2 or y.ndim != 1 or len(y_hat) != len(y):
+        check_labels(y, 0, "cross_entropy")  # a bad dtype is the clearer message
         raise ValueError(f"cross_entropy: y_hat must have shape (n, classes) with n = len(y) "
                          f"= {len(y)}, got {tuple(y_hat.shape)}")
-    # The range check reads values back, which would stall a GPU every batch: CPU only.
-    if y.device.type == "cpu" and len(y) and (int(y.min()) < 0 or int(y.max()) >= y_hat.shape[1]):
-        raise ValueError(f"cross_entropy: labels must lie in [0, {y_hat.shape[1] - 1}], "
-                         f"got values from {int(y.min())} to {int(y.max())}")
+    y = check_labels(y, y_hat.shape[1], "cross_entropy")
     return -torch.log(y_hat[torch.arange(len(y_hat), device=y_hat.device), y])
 
 

@@ -128,7 +128,8 @@ def main(argv=None):
         write_json(args.json, {"results": results, "seconds": seconds, "failed": failed,
                                "settings": {"topics": topics, "epochs": args.epochs,
                                             "book_epochs": report.BOOK_EPOCHS, "seed": args.seed,
-                                            "device": str(device)}})
+                                            "device": str(device),
+                                            "num_threads": cli.num_threads()}})
         print(f"results: {args.json}")
     if failed:
         print(f"error: {len(failed)} of {len(topics)} topics failed ({', '.join(failed)}); "

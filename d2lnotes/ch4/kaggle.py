@@ -213,6 +213,8 @@ def get_k_fold_data(k, i, X, y):
     """
     if not 0 <= i < k or k < 2:
         raise ValueError(f"need 0 <= i < k and k >= 2, got i={i}, k={k}")
+    if k > len(X):
+        raise ValueError(f"k-fold needs at least k = {k} examples, one per fold, got {len(X)}")
     fold_size = len(X) // k
     valid = slice(i * fold_size, (i + 1) * fold_size)
     keep = torch.ones(len(X), dtype=torch.bool)

@@ -17,7 +17,7 @@ import math
 
 import torch
 
-from ..ch3.scratch import SGD, softmax, squared_loss
+from ..ch3.scratch import SGD, check_labels, softmax, squared_loss
 
 __all__ = [
     "SGD", "relu", "sigmoid", "tanh", "relu_grad", "sigmoid_grad", "tanh_grad",
@@ -85,6 +85,7 @@ def softmax_cross_entropy(logits, y):
     if torch.is_floating_point(y) or y.ndim != 1 or logits.ndim != 2 or len(y) != len(logits):
         raise ValueError(f"softmax_cross_entropy: need logits (n, classes) and n integer labels, "
                          f"got shapes {tuple(logits.shape)} and {tuple(y.shape)} ({y.dtype})")
+    y = check_labels(y, logits.shape[1], "softmax_cross_entropy")
     m = logits.max(dim=1, keepdim=True).values.detach()
     lse = m.squeeze(1) + torch.log(torch.exp(logits - m).sum(dim=1))
     return lse - logits[torch.arange(len(y), device=logits.device), y]

@@ -4,29 +4,63 @@ and turning a :class:`~d2lnotes.utils.errors.D2LError` into one line on stderr."
 import argparse
 import math
 import os
+import signal
 import sys
+import threading
 import traceback
 from pathlib import Path
 
+from . import io
 from .errors import D2LError, UsageError
 
 
+class _Run:
+    """What :func:`run` learns while ``main`` runs: the parsed options."""
+
+    active = False
+    args = None
+
+
 class Parser(argparse.ArgumentParser):
-    """An ArgumentParser whose usage errors are one line: ``error: ...; see --help``."""
+    """An ArgumentParser whose usage errors are one line: ``error: ...; see --help``.
+
+    Under :func:`run` it also hands the parsed options to ``run`` (for ``--debug``, however
+    abbreviated) and, for ``--json -``, sends the command's other printing to stderr so
+    that standard output holds the JSON alone.
+    """
 
     def error(self, message):
         self.exit(2, f"error: {message}; run '{self.prog} --help' to see the options\n")
 
+    def parse_known_args(self, args=None, namespace=None):
+        parsed, extra = super().parse_known_args(args, namespace)
+        if _Run.active:
+            _Run.args = parsed
+            if str(getattr(parsed, "json", None)) == "-" and io.json_stdout is None:
+                io.json_stdout, sys.stdout = sys.stdout, sys.stderr
+        return parsed, extra
 
-def positive_int(text):
-    """argparse type: an integer >= 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
+
+def int_in(low, high, what="a whole number"):
+    """argparse type: an integer in ``[low, high]``."""
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be from {low} to {high}, got {text}")
+        return value
+
+    parse.__name__ = f"int from {low} to {high}"
+    return parse
+
+
+# Far beyond any real run, and small enough that nothing downstream overflows.
+positive_int = int_in(1, 10**9)
+positive_int.__doc__ = "argparse type: an integer from 1 to 10**9."
+# torch.manual_seed takes more, but numpy and the book's habits stop at 32 bits.
+seed_int = int_in(0, 2**32 - 1)
 
 
 def positive_float(text):
@@ -53,8 +87,9 @@ def add_training_options(parser, *, epochs, lr, batch_size):
 
 def add_common_options(parser, chapter):
     """Add the options every chapter command has."""
-    parser.add_argument("--seed", type=int, default=0,
-                        help="random seed; the same seed gives the same numbers on CPU (default 0)")
+    parser.add_argument("--seed", type=seed_int, default=0,
+                        help="random seed from 0 to 2**32-1; the same seed gives the same numbers "
+                             "on CPU with the same thread count (default 0)")
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
                         help="where to train: auto picks cuda when a GPU is present (default auto)")
     parser.add_argument("--data-dir", type=Path, default=None,
@@ -95,20 +130,69 @@ def _check_writable_dir(folder, what):
                          "choose another path") from None
 
 
+def check_name_lengths(path, what):
+    """UsageError if a component of ``path`` is longer than a file name can be (NAME_MAX)."""
+    for part in Path(path).parts:
+        size = len(os.fsencode(part))
+        if size > io.NAME_MAX:
+            raise UsageError(f"{what} has a {size}-byte name ({part[:24]}...), but a file or "
+                             f"folder name can have at most {io.NAME_MAX} bytes; choose a "
+                             "shorter path")
+
+
+def _check_output_file(path, what):
+    """A file to replace atomically, or a device or FIFO to write into (``/dev/null``)."""
+    check_name_lengths(path, what)
+    if io.writes_in_place(path):
+        if not os.access(path, os.W_OK):
+            raise UsageError(f"{what} {path} cannot be written (permission denied); "
+                             "choose another path")
+        return
+    real = Path(os.path.realpath(path)) if path.is_symlink() else path
+    if real.is_dir():
+        raise UsageError(f"{what} {path} is a folder; give a file path")
+    _check_writable_dir(real.parent, f"the folder of {what}")
+
+
+def check_data_dir(data_dir):
+    """Refuse, before any work, a data folder whose path cannot be a folder."""
+    env = os.environ.get("D2LNOTES_DATA")
+    what = "--data-dir" if data_dir else "D2LNOTES_DATA" if env else "the data folder"
+    from .data import data_root  # after parsing: it imports torch
+
+    root = data_root(data_dir)
+    check_name_lengths(root, what)
+    for folder in (root, *root.parents):
+        if folder.exists():
+            if not folder.is_dir():
+                raise UsageError(f"{what} {root}: {folder} is a file, not a folder; give a "
+                                 "folder for the datasets")
+            break
+
+
 def prepare_outputs(args, out_used=None):
-    """Check, before any training, that ``--out`` and ``--json`` can be written.
+    """Check, before any training, that ``--out``, ``--json`` and ``--data-dir`` are usable.
 
     ``--out`` is checked when it will be written: unless ``--no-plots``, or when
     ``out_used`` says so (a topic that writes a file there whatever the flags).
+    ``--json -`` is standard output; ``/dev/null`` and other devices are written directly.
     """
-    if (not args.no_plots) if out_used is None else out_used:
+    if (not getattr(args, "no_plots", True)) if out_used is None else out_used:
+        check_name_lengths(args.out, "--out")
         if args.out.exists() and not args.out.is_dir():
             raise UsageError(f"--out {args.out} is a file, not a folder; choose another path")
         _check_writable_dir(args.out, "--out")
-    if args.json is not None:
-        if args.json.is_dir():
-            raise UsageError(f"--json {args.json} is a folder; give a file path")
-        _check_writable_dir(args.json.parent, "the folder of --json")
+    if getattr(args, "json", None) is not None and str(args.json) != "-":
+        _check_output_file(args.json, "--json")
+    if hasattr(args, "data_dir"):
+        check_data_dir(args.data_dir)
+
+
+def num_threads():
+    """torch's intra-op thread count: the same seed gives the same figures only for the same one."""
+    import torch
+
+    return torch.get_num_threads()
 
 
 def history_table(say, histories):
@@ -127,17 +211,52 @@ def final_figures(histories):
                 "test_acc": h.test_acc[-1]} for k, h in histories.items()}
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, raised where the program is, so that ``.part`` files are removed."""
+
+    def __init__(self, signum):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _terminate(signum, frame):
+    # One clean-up is enough: a second signal must not cut it short.
+    for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+        signal.signal(sig, signal.SIG_IGN)
+    raise Terminated(signum)
+
+
 def run(main, argv=None):
-    """Call ``main(argv)`` and map errors to ``error: ...`` on stderr and an exit status."""
+    """Call ``main(argv)`` and map errors to ``error: ...`` on stderr and an exit status.
+
+    Ctrl-C (exit 130), SIGTERM (143) and SIGHUP (129) all stop the same way: what finished
+    is printed, no ``.part`` file is left, and one line says so.
+    """
     argv = sys.argv[1:] if argv is None else argv
+    handlers = {}
+    if threading.current_thread() is threading.main_thread():
+        handlers[signal.SIGINT] = signal.getsignal(signal.SIGINT)
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            handlers[sig] = signal.signal(sig, _terminate)
+    stdout = sys.stdout
+    _Run.active, _Run.args = True, None
     try:
         return main(argv) or 0
     except D2LError as e:
-        if "--debug" in argv:
+        if getattr(_Run.args, "debug", False):
             traceback.print_exc()
         print(f"error: {e}", file=sys.stderr)
         return e.exit_code
-    except KeyboardInterrupt:
-        print("\ninterrupted; results finished so far are printed above, "
+    except KeyboardInterrupt as e:
+        signum = getattr(e, "signum", signal.SIGINT)
+        how = "interrupted" if signum == signal.SIGINT else \
+            f"stopped by {signal.Signals(signum).name}"
+        print(f"\n{how}; results finished so far are printed above, "
               "and no partial output file was left", file=sys.stderr)
-        return 130
+        return 128 + signum
+    finally:
+        _Run.active = False
+        sys.stdout, io.json_stdout = stdout, None
+        for sig, handler in handlers.items():
+            if handler is not None:
+                signal.signal(sig, handler)

@@ -5,21 +5,39 @@ batched by slicing with a shuffled index. No per-image decoding, no worker proce
 softmax regression costs a fraction of a second instead of several seconds.
 """
 
+import contextlib
 import gzip
+import hashlib
+import json
 import math
+import operator
 import os
 import shutil
 import struct
+import sys
 from pathlib import Path
 
 import torch
 
-from .errors import DataError
-from .io import atomic_path
+from .errors import D2LError, DataError
+from .io import atomic_path, write_json
 
 # Debian's and Ubuntu's `dataset-fashion-mnist` package puts the four .gz files here.
 # Their .gz bytes differ from torchvision's checksums; the decompressed files are the same.
+# $D2LNOTES_SYSTEM_DATA replaces this list (a folder), or empties it (set to "").
 SYSTEM_DIRS = [Path("/usr/share/datasets/fashion-mnist")]
+
+# SHA-256 of each decompressed file. The dataset is fixed, so these are constants; their
+# MD5s (8181f547..., 15d48437..., f4a8712d..., 9018921c...) are the ones older torchvision
+# releases list for the decompressed files.
+FASHION_MNIST_SHA256 = {
+    "train-images-idx3-ubyte": "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+    "train-labels-idx1-ubyte": "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+    "t10k-images-idx3-ubyte": "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+    "t10k-labels-idx1-ubyte": "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
+}
+# Files whose hash was checked, by size and mtime, so a run does not re-read 55 MB.
+VERIFIED_STAMP = ".d2lnotes-verified.json"
 
 # name -> (IDX magic number, number of items, bytes per item, header length)
 FASHION_MNIST_FILES = {
@@ -54,8 +72,13 @@ class ArrayLoader:
     """
 
     def __init__(self, tensors, batch_size, shuffle=True):
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        try:  # any integral type (numpy.int64 too), but not bool, float or str
+            size = None if isinstance(batch_size, bool) else operator.index(batch_size)
+        except TypeError:
+            size = None
+        if size is None or size < 1:
             raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        batch_size = size
         tensors = tuple(tensors)
         sizes = {len(t) for t in tensors}
         if len(sizes) != 1:
@@ -110,9 +133,20 @@ def data_root(root=None):
     return (Path(cache) if os.path.isabs(cache) else Path.home() / ".cache") / "d2lnotes"
 
 
+def system_dirs():
+    """Folders holding a system copy of the ``.gz`` files: ``$D2LNOTES_SYSTEM_DATA`` if set
+    (empty: none), else :data:`SYSTEM_DIRS`."""
+    env = os.environ.get("D2LNOTES_SYSTEM_DATA")
+    if env is None:
+        return list(SYSTEM_DIRS)
+    return [Path(env)] if env else []
+
+
 def check_idx(path, magic, count, item_size, header):
     """Return what is wrong with an IDX file, or ``None`` if its header and size are right."""
     path = Path(path)
+    if path.is_dir():
+        return "a folder, not a file"
     if not path.is_file():
         return "missing"
     size = path.stat().st_size
@@ -144,45 +178,116 @@ def _import_gz(src, dest, spec):
     return None
 
 
+def _sha256(path, chunk=1 << 22):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _verify_contents(raw):
+    """``{name: problem}`` for files whose SHA-256 is not the dataset's.
+
+    A file is hashed once: its size and mtime then go into a stamp file in ``raw``, and
+    while they match, the file is trusted (a read-only folder just hashes every time).
+    """
+    stamp_path = raw / VERIFIED_STAMP
+    try:
+        stamp = json.loads(stamp_path.read_text())
+    except (OSError, ValueError):
+        stamp = {}
+    fresh, bad = {}, {}
+    for name, digest in FASHION_MNIST_SHA256.items():
+        try:
+            st = (raw / name).stat()
+            key = [st.st_size, st.st_mtime_ns, st.st_ino]
+            good = stamp.get(name) == key or _sha256(raw / name) == digest
+        except FileNotFoundError:  # another run, repairing it too, removed it just now
+            bad[name] = "missing"
+            continue
+        if good:
+            fresh[name] = key
+        else:
+            bad[name] = "content differs from the dataset's (SHA-256 mismatch)"
+    if fresh != stamp:
+        with contextlib.suppress(OSError, D2LError):  # a read-only copy is fine
+            write_json(stamp_path, fresh)
+    return bad
+
+
+def _note(message):
+    print(f"note: {message}", file=sys.stderr)
+
+
 def ensure_fashion_mnist(root=None, download=True):
     """Make sure ``root/FashionMNIST/raw`` holds the four valid IDX files; return that folder.
 
-    A missing or corrupt file is (re)imported from a system copy, else downloaded by
-    torchvision. If neither works, raise :class:`DataError` saying how to get the data.
+    Each file must have the right header, size and SHA-256. A missing or corrupt file is
+    (re)imported from a system copy (one ``note:`` line on stderr says which), else
+    downloaded by torchvision. If neither works, raise :class:`DataError` saying how to
+    get the data; a folder that cannot hold the files is a :class:`DataError` too.
     """
-    fresh = not (data_root(root) / "FashionMNIST" / "raw").is_dir()
+    first_time = not (data_root(root) / "FashionMNIST" / "raw").is_dir()
     raw = data_root(root) / "FashionMNIST" / "raw"
+    for folder in (raw, *raw.parents):
+        if folder.exists():
+            if not folder.is_dir():
+                raise DataError(f"{folder} is a file, but Fashion-MNIST needs {raw} to be a "
+                                "folder; move the file away or choose another --data-dir")
+            break
     notes = []
 
     def problems():
         found = {name: check_idx(raw / name, *spec) for name, spec in FASHION_MNIST_FILES.items()}
-        return {name: p for name, p in found.items() if p}
+        bad = {name: p for name, p in found.items() if p}
+        if not bad:
+            bad = _verify_contents(raw)
+        return bad
+
+    def refuse(message):
+        raise DataError(f"{message}; fix the folder's permissions, or point --data-dir or "
+                        "D2LNOTES_DATA at a folder you can write")
 
     bad = problems()
-    for name, problem in bad.items():
-        if problem != "missing":
-            notes.append(f"{raw / name} was corrupt ({problem}) and is replaced")
-            (raw / name).unlink()
-    for system_dir in SYSTEM_DIRS:
-        if not bad:
-            break
-        for name in list(bad):
-            src = system_dir / f"{name}.gz"
-            if src.is_file():
-                raw.mkdir(parents=True, exist_ok=True)
-                err = _import_gz(src, raw / name, FASHION_MNIST_FILES[name])
-                if err:
-                    notes.append(f"the system copy {err}")
-        bad = problems()
-    if bad and download:
-        from torchvision.datasets import FashionMNIST
+    in_the_way = [raw / n for n, p in bad.items() if p == "a folder, not a file"]
+    if in_the_way:
+        raise DataError(f"{', '.join(map(str, in_the_way))} is a folder where a Fashion-MNIST "
+                        "file belongs; move it away and run again")
+    corrupt = {name: p for name, p in bad.items() if p != "missing"}
+    for name, problem in corrupt.items():
+        notes.append(f"{raw / name} was corrupt ({problem})")
+    try:
+        for system_dir in system_dirs():
+            if not bad:
+                break
+            for name in list(bad):
+                src = system_dir / f"{name}.gz"
+                if src.is_file():
+                    raw.mkdir(parents=True, exist_ok=True)
+                    # Replaced atomically over any corrupt file: safe if two runs repair at once.
+                    err = _import_gz(src, raw / name, FASHION_MNIST_FILES[name])
+                    if err:
+                        notes.append(f"the system copy {err}")
+                    elif name in corrupt:
+                        _note(f"{raw / name} was corrupt ({corrupt[name]}); replaced it with "
+                              f"the system copy {src}")
+            bad = problems()
+        if bad and download:
+            from torchvision.datasets import FashionMNIST
 
-        try:
-            FashionMNIST(str(data_root(root)), train=True, download=True)
-        except Exception as e:  # torchvision raises several types for a failed download
-            first_line = str(e).splitlines()[0] if str(e) else type(e).__name__
-            notes.append(f"download failed: {first_line}")
-        bad = problems()
+            for name in bad:  # torchvision trusts any file that is there
+                (raw / name).unlink(missing_ok=True)
+            try:
+                FashionMNIST(str(data_root(root)), train=True, download=True)
+            except Exception as e:  # torchvision raises several types for a failed download
+                first_line = str(e).splitlines()[0] if str(e) else type(e).__name__
+                notes.append(f"download failed: {first_line}")
+            bad = problems()
+    except PermissionError as e:
+        refuse(f"cannot import Fashion-MNIST into {raw}: {e.filename or raw}: {e.strerror}")
+    except D2LError as e:  # e.g. io.WriteError: a read-only folder or a full disk
+        refuse(f"cannot import Fashion-MNIST into {raw}: {e}")
     if bad:
         detail = "; ".join(notes + [f"{raw / n}: {p}" for n, p in bad.items()])
         raise DataError(
@@ -191,8 +296,8 @@ def ensure_fashion_mnist(root=None, download=True):
             "by going online so torchvision can download it, or by pointing --data-dir or "
             "D2LNOTES_DATA at a folder that holds FashionMNIST/raw/*-ubyte"
         )
-    if fresh:
-        announce("Fashion-MNIST", next((f"the system copy {d}" for d in SYSTEM_DIRS
+    if first_time:
+        announce("Fashion-MNIST", next((f"the system copy {d}" for d in system_dirs()
                                         if (d / "t10k-labels-idx1-ubyte.gz").is_file()),
                                        "torchvision's download"), raw)
     return raw
@@ -245,5 +350,19 @@ def load_fashion_mnist(batch_size, resize=None, root=None, device=None, download
 
 
 def fashion_mnist_labels(labels):
-    """Map numeric labels to the dataset's text labels (§3.5)."""
-    return [TEXT_LABELS[int(i)] for i in labels]
+    """Map numeric labels 0-9 to the dataset's text labels (§3.5)."""
+    if isinstance(labels, torch.Tensor):
+        labels = labels.tolist()
+    out = []
+    for label in labels:
+        try:
+            i = None if isinstance(label, bool) else operator.index(label)
+        except TypeError:
+            i = None
+        if i is None:
+            raise TypeError(f"fashion_mnist_labels: labels must be whole numbers, got {label!r}")
+        if not 0 <= i < len(TEXT_LABELS):
+            raise ValueError(f"fashion_mnist_labels: labels must lie in [0, "
+                             f"{len(TEXT_LABELS) - 1}], got {i}")
+        out.append(TEXT_LABELS[i])
+    return out

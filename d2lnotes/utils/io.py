@@ -1,29 +1,93 @@
 """Atomic file writes: write to a temporary file in the same folder, then rename.
 
 A reader never sees half a file, and an interrupted write leaves only a ``.part`` file
-that nothing loads.
+that nothing loads. What is not a regular file is never replaced: a symlink is followed
+(the file it points to is replaced, the link stays), and a character device or FIFO
+(``/dev/null``, ``/dev/stdout``, a named pipe) is written directly.
 """
 
 import contextlib
+import errno
 import json
 import os
+import stat
+import sys
 from pathlib import Path
+
+from .errors import D2LError
+
+# The longest file name most file systems allow (NAME_MAX), in bytes.
+NAME_MAX = 255
+
+# Failures that mean "this place cannot take the file" rather than a bug in the writer.
+_WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES,
+                 errno.EPERM, errno.ENOTDIR, errno.ENAMETOOLONG, errno.EISDIR, errno.EIO}
+
+
+# Where ``--json -`` goes: the command line points this at the real standard output while
+# it sends its other printing to stderr, so that the JSON can be piped.
+json_stdout = None
+
+
+class WriteError(D2LError):
+    """An output could not be written: a full disk, a read-only folder, ... (exit status 1)."""
+
+
+def writes_in_place(path):
+    """True if ``path`` is something to write into, not replace: a device, a FIFO, ``/proc``."""
+    path = Path(path)
+    if str(path).startswith(("/dev/", "/proc/")):
+        return True
+    try:
+        mode = os.stat(path).st_mode  # follows symlinks
+    except OSError:
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
+def part_path(path):
+    """The temporary ``.<name>.<pid>.part`` beside ``path``, its name cut to fit NAME_MAX."""
+    path = Path(path)
+    suffix = f".{os.getpid()}.part"
+    name = os.fsencode(path.name)[: NAME_MAX - 1 - len(suffix)]
+    return path.with_name("." + os.fsdecode(name).rstrip("\udcff") + suffix)
 
 
 @contextlib.contextmanager
 def atomic_path(path):
-    """Yield a temporary path beside ``path``; rename it onto ``path`` if the block succeeds."""
+    """Yield a temporary path beside ``path``; rename it onto ``path`` if the block succeeds.
+
+    A symlink is resolved first, so the file it points to is replaced and the link stays;
+    a device or FIFO is yielded as it is, to be written directly. A full disk or a folder
+    that refuses the file raises :class:`WriteError` naming ``path``; no ``.part`` is left.
+    """
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
+    in_place = writes_in_place(path)
+    target = Path(os.path.realpath(path)) if path.is_symlink() and not in_place else path
+    tmp = target if in_place else part_path(target)
     try:
         yield tmp
-        os.replace(tmp, path)
+        if not in_place:
+            os.replace(tmp, target)
+    except OSError as e:
+        # Only errors about the output itself; a bad *input* (say a truncated .gz) keeps its
+        # own message.
+        if e.errno in _WRITE_ERRNOS and e.filename in (None, str(tmp), str(target), str(path)):
+            raise WriteError(f"could not write {path}: {e.strerror or e}") from e
+        raise
     finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
+        if not in_place:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
 
 
 def write_json(path, data):
-    """Write ``data`` as indented JSON, atomically."""
-    with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    """Write ``data`` as indented JSON, atomically; ``-`` is standard output."""
+    text = json.dumps(data, indent=2, sort_keys=True) + "\n"
+    if str(path) == "-":
+        out = json_stdout or sys.stdout
+        out.write(text)
+        out.flush()
+        return
+    with atomic_path(path) as tmp, open(tmp, "w") as f:
+        f.write(text)

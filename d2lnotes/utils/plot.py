@@ -11,7 +11,7 @@ from pathlib import Path
 from matplotlib.figure import Figure as _Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
 
-from .io import atomic_path
+from .io import atomic_path, writes_in_place
 
 
 class Figure(_Figure):
@@ -35,7 +35,12 @@ def save(fig, path, dpi=120):
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=dpi)
+        if writes_in_place(tmp):  # a FIFO or a device: the PNG writer cannot seek there
+            buf = io.BytesIO()
+            fig.savefig(buf, format="png", dpi=dpi)
+            Path(tmp).write_bytes(buf.getvalue())
+        else:
+            fig.savefig(tmp, format="png", dpi=dpi)
     return path
 
 

@@ -40,6 +40,8 @@ def _num_correct(y_hat, y):
 
 def accuracy(y_hat, y):
     """Fraction of correct predictions, ``mean(argmax(y_hat) == y)`` (§3.6)."""
+    if len(y) == 0:
+        raise ValueError("accuracy: no examples (y is empty), so no fraction is defined")
     return _num_correct(y_hat, y).item() / len(y)
 
 
@@ -82,6 +84,8 @@ def evaluate(net, data_iter, loss=None):
         if classify:
             correct = correct + _num_correct(y_hat, y)
         n += len(y)
+    if n == 0:
+        raise ValueError("evaluate: the data iterator gave no examples")
     mean_loss = float(total_loss / n) if loss is not None else None
     return mean_loss, (float(correct / n) if classify else None)
 
@@ -115,6 +119,8 @@ class _EpochTally:
 
     def finish(self, history, epoch, optimizer):
         """Append the epoch's mean loss (and accuracy); a non-finite loss is a DivergenceError."""
+        if not self.losses:
+            raise ValueError("train: train_iter gave no batches; is the dataset empty?")
         losses = torch.stack(self.losses)
         n = sum(self.sizes)
         # sum_b len(batch_b) * mean loss of batch_b = the summed per-example loss

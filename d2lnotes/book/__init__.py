@@ -1,0 +1,80 @@
+"""The book's own code on d2lnotes: ``from d2l import torch as d2l`` resolved to ``d2lnotes.d2l``.
+
+The redirect is active only inside :func:`redirect` (used by ``python -m d2lnotes book``) or
+in a kernel after ``%load_ext d2lnotes.book``; otherwise an installed ``d2l`` package is left
+alone. Outside both, write ``from d2lnotes import d2l`` instead of ``from d2l import torch as d2l``.
+"""
+
+import contextlib
+import sys
+import types
+
+# The book's other frameworks: named in the error, so a reader knows what to change.
+_OTHER_FRAMEWORKS = ("mxnet", "tensorflow", "paddle", "jax")
+
+_saved = []  # one {module name: previous module or None} per active redirect
+
+
+def _fake_package(target):
+    """A stand-in ``d2l`` package whose ``torch`` is ``target``."""
+    package = types.ModuleType("d2l", "d2lnotes' stand-in for the book's d2l package")
+    package.__path__ = []  # a package, so that ``import d2l.torch`` is allowed
+    package.torch = target
+
+    def __getattr__(name):
+        if name in _OTHER_FRAMEWORKS:
+            raise ImportError(f"d2lnotes runs the book's PyTorch code only, not 'd2l.{name}'; "
+                              "use the pytorch tab's cells ('from d2l import torch as d2l')")
+        raise AttributeError(f"module 'd2l' has no attribute {name!r}")
+
+    package.__getattr__ = __getattr__
+    return package
+
+
+def activate():
+    """Make ``from d2l import torch as d2l`` (and ``import d2l.torch``) give ``d2lnotes.d2l``.
+
+    Undo with :func:`deactivate`; calls nest, and the previous modules come back in order.
+    """
+    from .. import d2l as target
+
+    saved = {name: sys.modules.get(name) for name in ("d2l", "d2l.torch")}
+    sys.modules["d2l"] = _fake_package(target)
+    sys.modules["d2l.torch"] = target
+    _saved.append(saved)
+
+
+def deactivate():
+    """Undo the latest :func:`activate`: an installed ``d2l`` imported before comes back."""
+    if not _saved:
+        return
+    for name, module in _saved.pop().items():
+        if module is None:
+            sys.modules.pop(name, None)
+        else:
+            sys.modules[name] = module
+
+
+def active():
+    """True while ``from d2l import torch as d2l`` resolves to ``d2lnotes.d2l``."""
+    return bool(_saved)
+
+
+@contextlib.contextmanager
+def redirect():
+    """``with redirect():`` the book's import line gives ``d2lnotes.d2l``, and only there."""
+    activate()
+    try:
+        yield
+    finally:
+        deactivate()
+
+
+def load_ipython_extension(ip):
+    """``%load_ext d2lnotes.book``: the redirect for this kernel, until unloaded."""
+    activate()
+
+
+def unload_ipython_extension(ip):
+    """``%unload_ext d2lnotes.book``: an installed ``d2l`` is importable again."""
+    deactivate()
