@@ -60,9 +60,11 @@ def run_command(name, argv):
 
     if name not in COMMANDS:
         chapters = ", ".join(c for c in COMMANDS if c.startswith("ch"))
-        print(f"error: d2lnotes covers chapters 2-4 ({chapters}), not {name}; "
-              "for the book's own code in any chapter, use the drop-in: "
-              "python -m d2lnotes book", file=sys.stderr)
+        # The 1.0 edition's Chapter 5 (MLPs) is the classic Chapter 4, which d2lnotes follows.
+        hint = "; the 1.0 edition's Chapter 5 (MLPs) is ch4 here" if name == "ch5" else ""
+        print(f"error: d2lnotes covers the classic edition's chapters 2-4 ({chapters}), not "
+              f"{name}{hint}; to run the book's own code, use the drop-in: "
+              "python -m d2lnotes book PATH", file=sys.stderr)
         return 2
     return cli.run(importlib.import_module(COMMANDS[name]).main, argv)
 
