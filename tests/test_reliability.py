@@ -12,6 +12,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -446,11 +447,21 @@ def test_an_abbreviated_debug_shows_the_traceback(monkeypatch, capsys):
 
 # --- 13, 14. stopping: Ctrl-C in the benchmark, SIGTERM and SIGHUP ---------------------------
 
-def _wait_for(proc, text):
-    """Read the child's stdout until a line holds ``text``; the child cannot finish first."""
-    for line in proc.stdout:
-        if text in line:
-            return
+def _wait_for(proc, text, limit=300):
+    """Read the child's stdout until a line holds ``text``; the child cannot finish first.
+
+    A child that never prints it is killed after ``limit`` seconds, so a changed line fails
+    the test instead of leaving a 100000-epoch run behind.
+    """
+    watchdog = threading.Timer(limit, proc.kill)
+    watchdog.start()
+    try:
+        for line in proc.stdout:
+            if text in line:
+                return
+    finally:
+        watchdog.cancel()
+    proc.kill()
     raise AssertionError(f"{text!r} never printed: {proc.stderr.read()}")
 
 
@@ -483,7 +494,7 @@ def test_sigterm_stops_a_training_run_like_ctrl_c(tmp_path, fashion_mnist_raw):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     # Linear regression's epoch rows are done; the next header means Fashion-MNIST is being
     # imported into the empty --data-dir or softmax regression is training.
-    _wait_for(proc, "§3.6-3.7 softmax regression")
+    _wait_for(proc, "softmax regression on Fashion-MNIST")
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == code, err
