@@ -12,6 +12,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -446,11 +447,21 @@ def test_an_abbreviated_debug_shows_the_traceback(monkeypatch, capsys):
 
 # --- 13, 14. stopping: Ctrl-C in the benchmark, SIGTERM and SIGHUP ---------------------------
 
-def _wait_for(proc, text):
-    """Read the child's stdout until a line holds ``text``; the child cannot finish first."""
-    for line in proc.stdout:
-        if text in line:
-            return
+def _wait_for(proc, text, limit=300):
+    """Read the child's stdout until a line holds ``text``; the child cannot finish first.
+
+    A child that never prints it is killed after ``limit`` seconds, so a changed line fails
+    the test instead of leaving a 100000-epoch run behind.
+    """
+    watchdog = threading.Timer(limit, proc.kill)
+    watchdog.start()
+    try:
+        for line in proc.stdout:
+            if text in line:
+                return
+    finally:
+        watchdog.cancel()
+    proc.kill()
     raise AssertionError(f"{text!r} never printed: {proc.stderr.read()}")
 
 
