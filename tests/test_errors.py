@@ -105,8 +105,9 @@ def test_ctrl_c_stops_cleanly(tmp_path, fashion_mnist_raw):
         # softmax regression's bar: 100000 epochs of 235 batches, at least one done
         _read_until(leader, r"scratch:.*\b[1-9]\d*/23500000 \[")
         proc.send_signal(signal.SIGINT)
+        # Drain the pty until the child closes it: a full pty would block its writes.
+        err = _read_until(leader, r"(?!)")
         assert proc.wait(timeout=60) == 130
-        err = _read_until(leader, r"(?!)")  # the rest, until the child closes the pty
     finally:
         proc.kill()
         os.close(leader)
