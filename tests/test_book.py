@@ -146,7 +146,7 @@ def test_train_ch3_sanity_check_says_what_was_expected_and_what_came_out():
 # --- the loader -------------------------------------------------------------------------------
 
 
-def test_load_data_fashion_mnist_has_the_books_shapes_and_dtypes():
+def test_load_data_fashion_mnist_has_the_books_shapes_and_dtypes(fashion_mnist_raw):
     train_iter, test_iter = d2l.load_data_fashion_mnist(256)
     assert (len(train_iter), len(test_iter)) == (235, 40)
     X, y = next(iter(train_iter))

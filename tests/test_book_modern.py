@@ -171,7 +171,7 @@ def test_linear_regression_starts_small_and_learns(out):
     assert b.item() == pytest.approx(4.2, abs=0.05)
 
 
-def test_fashion_mnist_has_the_books_shapes_and_dtypes():
+def test_fashion_mnist_has_the_books_shapes_and_dtypes(fashion_mnist_raw):
     data = d2l.FashionMNIST(batch_size=256)
     assert (len(data.train), len(data.val)) == (60000, 10000)
     image, label = data.train[0]

@@ -31,7 +31,7 @@ def test_batch_size_larger_than_the_dataset_gives_one_batch(tmp_path, capsys, fa
     assert 0 < soft["concise"]["test_acc"] < 1  # one step of full-batch gradient descent
 
 
-@pytest.mark.skipif(not data.SYSTEM_DIRS[0].is_dir(),
+@pytest.mark.skipif(not any(d.is_dir() for d in data.system_dirs()),
                     reason="needs Debian's dataset-fashion-mnist (installed by .ci/run)")
 def test_missing_data_dir_is_created_and_filled(tmp_path, capsys):
     target = tmp_path / "new" / "folder"
@@ -90,6 +90,12 @@ def _read_until(fd, pattern, limit=120.0):
     return text
 
 
+def _default_sigint():
+    # A shell's background job (pytest ... &) starts with SIGINT ignored, and children
+    # inherit that; a terminal's Ctrl-C reaches a process with the default disposition.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_stops_cleanly(tmp_path, fashion_mnist_raw):
     # 100000 epochs cannot finish first. stderr is a terminal, so the progress bar is drawn:
     # once it has counted batches of softmax regression, training is under way.
@@ -99,7 +105,8 @@ def test_ctrl_c_stops_cleanly(tmp_path, fashion_mnist_raw):
     fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))
     proc = subprocess.Popen([sys.executable, "-m", "d2lnotes.ch3", "--epochs", "100000",
                              "--out", str(out), "--json", str(tmp_path / "f.json")],
-                            stdout=subprocess.DEVNULL, stderr=follower, stdin=subprocess.DEVNULL)
+                            stdout=subprocess.DEVNULL, stderr=follower, stdin=subprocess.DEVNULL,
+                            preexec_fn=_default_sigint)
     os.close(follower)
     try:
         # softmax regression's bar: 100000 epochs of 235 batches, at least one done

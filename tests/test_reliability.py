@@ -247,7 +247,7 @@ def test_corrupt_content_is_named_and_refused_without_a_system_copy(raw_copy, mo
     assert str(path) in str(e.value) and "SHA-256" in str(e.value)
 
 
-@pytest.mark.skipif(not data.SYSTEM_DIRS[0].is_dir(),
+@pytest.mark.skipif(not any(d.is_dir() for d in data.system_dirs()),
                     reason="needs Debian's dataset-fashion-mnist (installed by .ci/run)")
 def test_corrupt_content_is_repaired_from_the_system_copy_in_one_line(raw_copy, capsys):
     path = _corrupt_a_label(raw_copy / "FashionMNIST" / "raw")
@@ -256,7 +256,7 @@ def test_corrupt_content_is_repaired_from_the_system_copy_in_one_line(raw_copy, 
     assert int(y.max()) == 9
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and str(path) in err and "SHA-256" in err
-    assert str(data.SYSTEM_DIRS[0]) in err
+    assert str(data.system_dirs()[0]) in err
 
 
 def test_verified_files_are_hashed_once(raw_copy, monkeypatch):
@@ -301,7 +301,7 @@ def test_system_data_env_points_elsewhere_or_turns_the_copy_off(tmp_path, monkey
         data.ensure_fashion_mnist(tmp_path / "b", download=False)
 
 
-@pytest.mark.skipif(not data.SYSTEM_DIRS[0].is_dir(),
+@pytest.mark.skipif(not any(d.is_dir() for d in data.system_dirs()),
                     reason="needs Debian's dataset-fashion-mnist (installed by .ci/run)")
 def test_a_repair_survives_another_process_removing_the_file_first(raw_copy, monkeypatch):
     path = raw_copy / "FashionMNIST" / "raw" / "train-labels-idx1-ubyte"
@@ -370,7 +370,7 @@ def test_a_read_only_house_tiny_folder_is_one_line_for_a_normal_user(public_tmp)
     assert f"could not write {ro / 'house_tiny.csv'}: Permission denied" in r.stderr
 
 
-@pytest.mark.skipif(not data.SYSTEM_DIRS[0].is_dir(),
+@pytest.mark.skipif(not any(d.is_dir() for d in data.system_dirs()),
                     reason="needs Debian's dataset-fashion-mnist (installed by .ci/run)")
 def test_a_read_only_empty_data_dir_is_one_line_for_a_normal_user(public_tmp):
     ro = public_tmp / "ro"
@@ -477,7 +477,12 @@ def test_a_stop_signal_while_writing_removes_the_part_file(tmp_path, capsys, sig
             tmp.write_text("all")
         return 0
 
-    assert cli.run(main, []) == code
+    # A shell's background job starts with SIGINT ignored; Ctrl-C's own handler is the case here.
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        assert cli.run(main, []) == code
+    finally:
+        signal.signal(signal.SIGINT, before)
     err = capsys.readouterr().err
     assert err.strip().count("\n") == 0 and "no partial output file" in err
     assert not target.exists() and not _parts(tmp_path)
@@ -488,7 +493,8 @@ def test_sigterm_stops_a_training_run_like_ctrl_c(tmp_path, fashion_mnist_raw):
     sig, code = signal.SIGTERM, 143
     out, js = tmp_path / "out", tmp_path / "f.json"
     # With a system copy, an empty --data-dir: the signal may land while it is imported.
-    root = tmp_path / "data" if data.SYSTEM_DIRS[0].is_dir() else fashion_mnist_raw.parents[1]
+    has_copy = any(d.is_dir() for d in data.system_dirs())
+    root = tmp_path / "data" if has_copy else fashion_mnist_raw.parents[1]
     proc = subprocess.Popen([sys.executable, "-m", "d2lnotes.ch3", "--epochs", "100000",
                              "--out", str(out), "--json", str(js), "--data-dir", str(root)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -509,7 +515,8 @@ def test_bench_ctrl_c_stops_its_dataloader_workers_quietly(tmp_path, fashion_mni
     proc = subprocess.Popen([sys.executable, "-m", "d2lnotes.bench", "--models", "softmax",
                              "--subset", "256", "--epochs", "40", "--skip-e2e"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+                            start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     _wait_for(proc, "A softmax: epoch 1/")
     os.killpg(proc.pid, signal.SIGINT)  # as a terminal's Ctrl-C does: workers included
     _, err = proc.communicate(timeout=120)
