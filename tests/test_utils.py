@@ -64,9 +64,9 @@ def test_fashion_mnist_batches(fashion_mnist):
 # --- Fashion-MNIST files: import, corruption, missing ------------------------------------------
 
 @pytest.fixture
-def good_raw(tmp_path):
+def good_raw(tmp_path, fashion_mnist_raw):
     """A data root holding a verified copy of the four IDX files."""
-    raw = data.ensure_fashion_mnist()
+    raw = fashion_mnist_raw
     dest = tmp_path / "FashionMNIST" / "raw"
     dest.mkdir(parents=True)
     for name in data.FASHION_MNIST_FILES:
