@@ -104,3 +104,21 @@ def ch4_run(tmp_path_factory, fashion_mnist_raw, kaggle_house):
                         "--out", str(out), "--json", str(js)],
                        capture_output=True, text=True, check=True)
     return r.stdout, json.loads(js.read_text()), out
+
+
+@pytest.fixture
+def kernel_name(tmp_path, monkeypatch):
+    """A Jupyter kernelspec for ``sys.executable`` in a private JUPYTER_PATH."""
+    import json
+    import sys
+    from pathlib import Path
+
+    spec = tmp_path / "jupyter" / "kernels" / "d2lnotes-test"
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "d2lnotes test", "language": "python"}))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    # import the code under test, installed or not
+    monkeypatch.setenv("PYTHONPATH", str(Path(__file__).resolve().parents[1]))
+    return "d2lnotes-test"

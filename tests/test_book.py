@@ -5,7 +5,6 @@ synthetic data, except the loader test, which reads the real Fashion-MNIST once.
 """
 
 import importlib
-import json
 import re
 import subprocess
 import sys
@@ -584,19 +583,12 @@ def test_read_cells_splits_a_py_file_at_cell_markers(tmp_path):
 # --- %load_ext d2lnotes.book in a real kernel -----------------------------------------------
 
 
-def test_load_ext_in_a_real_kernel(tmp_path, monkeypatch):
+def test_load_ext_in_a_real_kernel(tmp_path, kernel_name):
     import base64
 
     import nbclient
     import nbformat
 
-    spec = tmp_path / "jupyter" / "kernels" / "d2lnotes-book-test"
-    spec.mkdir(parents=True)
-    (spec / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "d2lnotes book test", "language": "python"}))
-    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
-    monkeypatch.setenv("PYTHONPATH", str(ROOT))
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(src) for src in (
         "%load_ext d2lnotes.book\nfrom d2l import torch as d2l\nimport sys\n"
@@ -606,7 +598,7 @@ def test_load_ext_in_a_real_kernel(tmp_path, monkeypatch):
         "for epoch in (1, 2, 3):\n    animator.add(epoch, 1 / epoch)",
         "%unload_ext d2lnotes.book\nprint('d2l' in sys.modules)",
     )]
-    nbclient.NotebookClient(nb, kernel_name="d2lnotes-book-test", timeout=120).execute()
+    nbclient.NotebookClient(nb, kernel_name=kernel_name, timeout=120).execute()
     text = ["".join(o.get("text", "") for o in c.outputs) for c in nb.cells]
     assert text[0] == "d2lnotes.d2l False\n"  # pyplot only on first use
     assert text[1] == "matplotlib.pyplot\n"

@@ -8,14 +8,11 @@ first 4096 training and 1024 test images, to keep it short.
 """
 
 import base64
-import json
-import sys
 from pathlib import Path
 
 import ipykernel  # noqa: F401  (the kernel; nbformat, nbclient, ipykernel: the test extra)
 import nbclient
 import nbformat
-import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -52,19 +49,6 @@ def outputs_of(cell, kind):
 def images(cell):
     return [base64.b64decode(o.data["image/png"]) for o in cell.outputs
             if "image/png" in o.get("data", {})]
-
-
-@pytest.fixture
-def kernel_name(tmp_path, monkeypatch):
-    """A kernelspec for ``sys.executable`` in a private JUPYTER_PATH."""
-    spec = tmp_path / "jupyter" / "kernels" / "d2lnotes-test"
-    spec.mkdir(parents=True)
-    (spec / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "d2lnotes test", "language": "python"}))
-    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
-    monkeypatch.setenv("PYTHONPATH", str(ROOT))  # import the code under test, installed or not
-    return "d2lnotes-test"
 
 
 def test_notebook_live_plot_and_side_by_side(tmp_path, kernel_name, fashion_mnist_raw):

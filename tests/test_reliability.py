@@ -261,8 +261,8 @@ def test_corrupt_content_is_repaired_from_the_system_copy_in_one_line(raw_copy, 
 
 def test_verified_files_are_hashed_once(raw_copy, monkeypatch):
     calls = []
-    real = data._sha256
-    monkeypatch.setattr(data, "_sha256", lambda p: calls.append(p) or real(p))
+    real = data.file_digest
+    monkeypatch.setattr(data, "file_digest", lambda p: calls.append(p) or real(p))
     data.ensure_fashion_mnist(raw_copy, download=False)
     assert len(calls) == 4
     data.ensure_fashion_mnist(raw_copy, download=False)

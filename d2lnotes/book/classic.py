@@ -20,7 +20,6 @@ book name                       core piece
 imported on first use (``d2l.plt`` included), never by ``import d2lnotes``.
 """
 
-import hashlib
 import os
 import sys
 import tarfile
@@ -33,7 +32,7 @@ import torch
 
 from ..utils import data as _data
 from ..utils import train as _train
-from ..utils.io import atomic_path
+from ..utils.io import atomic_path, file_digest
 
 __all__ = [
     # plotting (§2.4, §3.5, §3.6)
@@ -473,11 +472,7 @@ DATA_HUB = {
 
 
 def _sha1(path):
-    digest = hashlib.sha1()
-    with open(path, "rb") as f:
-        while block := f.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
+    return file_digest(path, "sha1")
 
 
 def _fetch(url, dest):

@@ -18,7 +18,6 @@ Each name maps to a core piece:
 import atexit
 import collections
 import contextlib
-import hashlib
 import inspect
 import os
 import shutil
@@ -35,7 +34,7 @@ from torch.nn import functional as F
 
 from ..utils import data as _data
 from ..utils.errors import D2LError, DataError
-from ..utils.io import atomic_path
+from ..utils.io import atomic_path, file_digest
 from .classic import try_all_gpus, try_gpu  # the same contract in both editions
 
 __all__ = [
@@ -648,11 +647,7 @@ def num_gpus():
 
 
 def _sha1(path):
-    h = hashlib.sha1()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+    return file_digest(path, "sha1")
 
 
 def _known_copies(fname):

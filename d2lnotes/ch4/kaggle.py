@@ -7,7 +7,6 @@ Training is a linear model, Adam and ``nn.MSELoss`` on the one loop of
 """
 
 import csv
-import hashlib
 import os
 import urllib.error
 import urllib.request
@@ -18,7 +17,7 @@ from torch import nn
 
 from ..utils.data import announce, data_root, load_array
 from ..utils.errors import DataError
-from ..utils.io import atomic_path
+from ..utils.io import atomic_path, file_digest
 from ..utils.train import History, train
 
 DATA_URL = "http://d2l-data.s3-accelerate.amazonaws.com/"  # the book's data hub
@@ -46,13 +45,9 @@ MiscVal MoSold YrSold SaleType SaleCondition
 
 # --- getting the data -----------------------------------------------------------------------
 
-def sha1_of(path, chunk=1 << 20):
-    """The SHA-1 hex digest of a file, read in 1 MiB chunks."""
-    digest = hashlib.sha1()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
+def sha1_of(path):
+    """The SHA-1 hex digest of a file, as the book's data hub lists it."""
+    return file_digest(path, "sha1")
 
 
 def data_url():

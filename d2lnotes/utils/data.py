@@ -7,7 +7,6 @@ softmax regression costs a fraction of a second instead of several seconds.
 
 import contextlib
 import gzip
-import hashlib
 import json
 import math
 import operator
@@ -20,7 +19,7 @@ from pathlib import Path
 import torch
 
 from .errors import D2LError, DataError
-from .io import atomic_path, write_json
+from .io import atomic_path, file_digest, write_json
 
 # Debian's and Ubuntu's `dataset-fashion-mnist` package puts the four .gz files here.
 # Their .gz bytes differ from torchvision's checksums; the decompressed files are the same.
@@ -178,14 +177,6 @@ def _import_gz(src, dest, spec):
     return None
 
 
-def _sha256(path, chunk=1 << 22):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _verify_contents(raw):
     """``{name: problem}`` for files whose SHA-256 is not the dataset's.
 
@@ -202,7 +193,7 @@ def _verify_contents(raw):
         try:
             st = (raw / name).stat()
             key = [st.st_size, st.st_mtime_ns, st.st_ino]
-            good = stamp.get(name) == key or _sha256(raw / name) == digest
+            good = stamp.get(name) == key or file_digest(raw / name) == digest
         except FileNotFoundError:  # another run, repairing it too, removed it just now
             bad[name] = "missing"
             continue

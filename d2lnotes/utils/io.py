@@ -8,6 +8,7 @@ that nothing loads. What is not a regular file is never replaced: a symlink is f
 
 import contextlib
 import errno
+import hashlib
 import json
 import os
 import stat
@@ -91,3 +92,12 @@ def write_json(path, data):
         return
     with atomic_path(path) as tmp, open(tmp, "w") as f:
         f.write(text)
+
+
+def file_digest(path, name="sha256", chunk=1 << 20):
+    """The hex digest of a file by the hashlib algorithm ``name``, read in 1 MiB chunks."""
+    digest = hashlib.new(name)
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
