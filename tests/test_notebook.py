@@ -95,11 +95,12 @@ def test_without_ipywidgets_the_bar_is_text_and_quiet(tmp_path, kernel_name):
         "import torch\n"
         "from torch import nn\n"
         "from d2lnotes.utils.data import load_array\n"
+        "from d2lnotes.ch3.scratch import SGD\n"
         "from d2lnotes.utils.train import train\n"
         "X, y = torch.randn(64, 2), torch.randn(64, 1)\n"
         "net = nn.Linear(2, 1)\n"
         "h = train(net, load_array((X, y), 16), None, nn.MSELoss(), 2,\n"
-        "          torch.optim.SGD(net.parameters(), lr=0.1), quiet=False)\n"
+        "          SGD(net.parameters(), lr=0.1), quiet=False)\n"
         "print('epochs:', len(h.train_loss))",
         # What the loop avoids: tqdm.auto itself warns in this same kernel.
         "from tqdm.auto import tqdm\n"

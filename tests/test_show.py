@@ -37,6 +37,20 @@ def run_cli(*args, columns=None):
                           text=True, env=env, cwd=ROOT, timeout=120)
 
 
+def show_here(monkeypatch, capsys, *args, columns):
+    """``python -m d2lnotes show ...`` in this process, where torch is imported already,
+    with stdout captured (so not a terminal) and $COLUMNS set."""
+    from types import SimpleNamespace
+
+    from d2lnotes.__main__ import main
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("COLUMNS", str(columns))
+    code = main(["show", *args])
+    captured = capsys.readouterr()
+    return SimpleNamespace(returncode=code, stdout=captured.out, stderr=captured.err)
+
+
 def unwrap(lines):
     """Undo the layout's line wrapping: glue each ``↪`` continuation to the line before.
 
@@ -261,8 +275,8 @@ def test_cli_lists_topics_and_chapters():
 
 
 @pytest.mark.parametrize("columns", [80, 160])
-def test_cli_fits_columns_and_is_plain_when_piped(columns):
-    r = run_cli("show", "ch3.softmax", columns=columns)
+def test_cli_fits_columns_and_is_plain_when_piped(columns, monkeypatch, capsys):
+    r = show_here(monkeypatch, capsys, "ch3.softmax", columns=columns)
     assert r.returncode == 0, r.stderr
     assert "\x1b" not in r.stdout
     lines = r.stdout.rstrip("\n").split("\n")
@@ -271,8 +285,9 @@ def test_cli_fits_columns_and_is_plain_when_piped(columns):
     assert r.stdout.rstrip("\n") == d2lnotes.show("ch3.softmax").render(columns)
 
 
-def test_cli_width_layout_and_colour_options():
-    r = run_cli("show", "ch3.linreg", "--width", "200", "--layout", "stacked", "--color", "always")
+def test_cli_width_layout_and_colour_options(monkeypatch, capsys):
+    r = show_here(monkeypatch, capsys, "ch3.linreg", "--width", "200", "--layout", "stacked",
+                  "--color", "always", columns=80)
     assert r.returncode == 0, r.stderr
     assert "\x1b[" in r.stdout and "│" not in r.stdout
     assert ANSI.sub("", r.stdout).rstrip("\n") == d2lnotes.show("ch3.linreg").render(
