@@ -7,14 +7,18 @@ Each dataset is looked for in the package's own data folder (``./data``, or
 (or the mirror in ``$D2LNOTES_DATA_URL``), SHA-1 checked. When a dataset cannot be had, every
 test that needs it errors with the same one-line message, the other tests run, and the
 summary ends with one line per missing dataset saying how to provide it.
+
+The two longest trainings run in a second process beside the tests (background.py), and
+every process runs torch on one thread, so the two processes have a core each.
 """
 
-import json
-import subprocess
-import sys
+import os
 
+import background
 import pytest
+import torch
 from hypothesis import settings
+from runs import CH4_FRESH, twice
 
 from d2lnotes.utils.errors import DataError
 
@@ -24,6 +28,21 @@ settings.register_profile("d2lnotes", deadline=None, max_examples=60)
 settings.load_profile("d2lnotes")
 
 _missing = {}  # dataset name -> why it could not be had
+_background = {}  # "trainings" -> this session's background.Trainings, once started
+
+
+def pytest_configure(config):
+    # One torch thread in this process and in every process the tests start. A process
+    # with two threads beside another keeps waiting for whichever thread the other has
+    # preempted: with two threads here, the float64 MLP test (test_ch4.py) took 19 s
+    # instead of 4.5 s beside the background trainings.
+    torch.set_num_threads(1)
+    os.environ["OMP_NUM_THREADS"] = "1"
+
+
+def pytest_collection_modifyitems(items):
+    """Run the tests that need a background training last: it has the whole session to finish."""
+    items.sort(key=lambda item: any(name in item.fixturenames for name in background.TRAININGS))
 
 
 def _provide(name, get):
@@ -42,11 +61,22 @@ def pytest_terminal_summary(terminalreporter):
 
 
 @pytest.fixture(scope="session")
-def fashion_mnist_raw():
-    """The folder holding the four Fashion-MNIST IDX files, imported or downloaded once."""
+def fashion_mnist_raw(request, tmp_path_factory):
+    """The folder holding the four Fashion-MNIST IDX files, imported or downloaded once.
+
+    Once they are in place, the long trainings that the selected tests need start in the
+    background (background.py).
+    """
     from d2lnotes.utils.data import ensure_fashion_mnist
 
-    return _provide("Fashion-MNIST", ensure_fashion_mnist)
+    raw = _provide("Fashion-MNIST", ensure_fashion_mnist)
+    wanted = [name for name in background.TRAININGS
+              if any(name in item.fixturenames for item in request.session.items)]
+    if wanted:
+        trainings = background.Trainings(tmp_path_factory.mktemp("trained"), wanted)
+        _background["trainings"] = trainings
+        request.addfinalizer(trainings.stop)
+    return raw
 
 
 @pytest.fixture(scope="session")
@@ -78,32 +108,46 @@ def softmax_run(fashion_mnist):
     return compare_softmax_regression(data=fashion_mnist)
 
 
+def _trained(name, data):
+    """``name``'s result from the background process, or trained here if it has not got it
+    (a fixture asked for with ``request.getfixturevalue``)."""
+    trainings = _background.get("trainings")
+    if trainings is not None and name in trainings.names:
+        return trainings.result(name)
+    return background.TRAININGS[name](data)
+
+
 @pytest.fixture(scope="session")
 def mlp_run(fashion_mnist):
     """§4.2-4.3 the MLP, both versions, the book's settings (10 epochs)."""
-    from d2lnotes.ch4 import compare_mlp
-
-    return compare_mlp(num_epochs=10, data=fashion_mnist)
+    return _trained("mlp_run", fashion_mnist)
 
 
 @pytest.fixture(scope="session")
 def dropout_run(fashion_mnist):
     """§4.6 the dropout MLP, both versions, the book's settings (10 epochs)."""
-    from d2lnotes.ch4 import compare_dropout
+    return _trained("dropout_run", fashion_mnist)
 
-    return compare_dropout(num_epochs=10, data=fashion_mnist)
+
+# --- the chapter commands, in a fresh process and here (runs.py) ---------------------------
+
+@pytest.fixture(scope="session")
+def ch3_runs(tmp_path_factory, fashion_mnist_raw):
+    """``python -m d2lnotes.ch3 --epochs 1 --seed 7``, plots and all, fresh and here."""
+    from d2lnotes.ch3.__main__ import main
+
+    return twice("d2lnotes.ch3", main, ["--epochs", "1", "--seed", "7"],
+                 tmp_path_factory.mktemp("ch3"))
 
 
 @pytest.fixture(scope="session")
-def ch4_run(tmp_path_factory, fashion_mnist_raw, kaggle_house):
-    """``python -m d2lnotes.ch4 --epochs 1 --seed 7``, every topic, run once in a fresh
-    process; returns ``(stdout, the --json report, the --out folder)``."""
-    tmp = tmp_path_factory.mktemp("ch4")
-    out, js = tmp / "out", tmp / "ch4.json"
-    r = subprocess.run([sys.executable, "-m", "d2lnotes.ch4", "--epochs", "1", "--seed", "7",
-                        "--out", str(out), "--json", str(js)],
-                       capture_output=True, text=True, check=True)
-    return r.stdout, json.loads(js.read_text()), out
+def ch4_runs(tmp_path_factory, fashion_mnist_raw, kaggle_house):
+    """``python -m d2lnotes.ch4 --epochs 1 --seed 7``: every topic here, and the topics
+    ``CH4_FRESH`` in a fresh process."""
+    from d2lnotes.ch4.__main__ import main
+
+    return twice("d2lnotes.ch4", main, ["--epochs", "1", "--seed", "7"],
+                 tmp_path_factory.mktemp("ch4"), fresh_only=CH4_FRESH)
 
 
 @pytest.fixture

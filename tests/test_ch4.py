@@ -119,13 +119,15 @@ def test_mlp_scratch_equals_concise_and_reaches_book_accuracy(mlp_run):
     cmp = mlp_run
     for h in cmp.histories.values():
         assert h.test_acc[-1] >= 0.84
-    # Same start, same batches: after one epoch only float32 rounding separates them
-    # (measured 2.2e-7, seed 0, CPU). The gap then jumps, to 5.9e-4 after epoch 2 and
-    # 0.014 after epoch 10, when rounding flips a ReLU in one version only (the float64
-    # test below shows the two stay 1e-16 apart). The losses agree to ~3e-4 relative.
+    # Same start, same batches: only float32 rounding separates them. The gap jumps when
+    # rounding flips a ReLU in one version only (the float64 test below shows the two stay
+    # 1e-16 apart), and when that first happens depends on how the sums are split between
+    # threads. Seed 0, CPU, after epoch 1: 1.5e-7 on 2 or 8 torch threads, but 1.9e-5 on
+    # 1, 3 or 4 (the suite runs on 1); after epoch 10 about 0.014. The same nets from two
+    # different starts are 0.42 apart after one epoch.
     gaps = cmp.extra["param_diff_per_epoch"]
     assert len(gaps) == 10 and gaps[-1] == cmp.max_param_diff
-    assert gaps[0] < 2e-6 and gaps[-1] < 0.1
+    assert gaps[0] < 1e-4 and gaps[-1] < 0.1
     torch.testing.assert_close(cmp.histories["scratch"].train_loss,
                                cmp.histories["concise"].train_loss, rtol=2e-3, atol=0)
     test_accs = [h.test_acc[-1] for h in cmp.histories.values()]
@@ -134,9 +136,9 @@ def test_mlp_scratch_equals_concise_and_reaches_book_accuracy(mlp_run):
 
 def test_the_float32_gap_is_rounding_not_a_different_model(fashion_mnist):
     # The same 3 epochs on 20,000 images in float64: the versions stay 1e-16 apart. In
-    # float32 the MLP gap jumps from 1.8e-7 to 1.3e-4 in epoch 3 (seed 0, CPU): rounding
-    # puts a pre-activation on the other side of ReLU's kink in one version only. A
-    # different model would separate in float64 just the same.
+    # float32 on one thread the MLP gap jumps from 1.5e-7 to 5.3e-5 in epoch 3 (seed 0,
+    # CPU): rounding puts a pre-activation on the other side of ReLU's kink in one version
+    # only. A different model would separate in float64 just the same.
     (X, y), (Xt, yt) = fashion_mnist[0].tensors, fashion_mnist[1].tensors
     torch.set_default_dtype(torch.float64)  # the scratch nets and nn.Linear follow it
     try:

@@ -35,14 +35,6 @@ GarageCond PavedDrive PoolQC Fence MiscFeature SaleType SaleCondition
 """.split()
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)  # a 330-input linear model: extra threads only contend
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture(autouse=True)
 def no_network(monkeypatch):
     # Port 9 (discard) on the loopback: nothing listens, so a download fails at once.

@@ -9,16 +9,6 @@ from torch import nn
 from d2lnotes.ch3.scratch import SGD, squared_loss
 from d2lnotes.ch4 import concise, experiments, scratch
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    # These nets are tiny: on a shared 2-core machine a second thread only adds contention.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 # --- §4.4 ---------------------------------------------------------------------------------
 
 def test_polynomial_features_are_scaled_powers():

@@ -1,6 +1,5 @@
 """``python -m d2lnotes.ch3``: a real one-epoch run, and bad options."""
 
-import json
 import subprocess
 import sys
 
@@ -10,14 +9,14 @@ from d2lnotes.ch3.__main__ import main
 from d2lnotes.utils import cli
 
 
-def test_one_epoch_run_writes_pngs_and_json(tmp_path, fashion_mnist_raw):
-    out, js = tmp_path / "out", tmp_path / "figures.json"
-    r = subprocess.run([sys.executable, "-m", "d2lnotes.ch3", "--epochs", "1", "--out", str(out),
-                        "--json", str(js)], capture_output=True, text=True, check=True)
+def test_one_epoch_run_writes_pngs_and_json(ch3_runs):
+    # python -m d2lnotes.ch3 --epochs 1 --seed 7 --out ... --json ..., in a fresh process
+    r = ch3_runs.fresh
+    assert r.code == 0, r.stderr[-2000:]
     assert "max_param_diff" in r.stdout and "softmax regression" in r.stdout
     for name in ("softmax_curves.png", "predictions.png"):
-        assert (out / name).read_bytes().startswith(b"\x89PNG")
-    figures = json.loads(js.read_text())
+        assert (r.out / name).read_bytes().startswith(b"\x89PNG")
+    figures = r.report
     soft = figures["results"]["softmax_regression"]
     assert set(soft) == {"scratch", "concise", "max_param_diff"}
     assert set(soft["scratch"]) == {"train_loss", "train_acc", "test_acc"}
@@ -26,7 +25,7 @@ def test_one_epoch_run_writes_pngs_and_json(tmp_path, fashion_mnist_raw):
     assert set(lin["scratch"]) == {"train_loss", "w_error", "b_error"}
     assert set(figures["seconds"]) == {"linear_regression", "softmax_regression"}
     assert figures["settings"]["epochs"] == 1
-    assert not [p for p in tmp_path.rglob("*") if p.name.endswith(".part")]
+    assert not [p for p in ch3_runs.tmp.rglob("*") if p.name.endswith(".part")]
 
 
 def test_help_explains_the_options():

@@ -1,4 +1,4 @@
-"""``python -m d2lnotes.ch4``: the whole command once (the ``ch4_run`` session fixture),
+"""``python -m d2lnotes.ch4``: the whole command once (the ``ch4_runs`` session fixture),
 the order and choice of topics, and every output checked before any training."""
 
 import pytest
@@ -11,8 +11,10 @@ ALL = ["activations", "mlp", "model-selection", "weight-decay", "dropout", "back
        "kaggle"]  # the book's order, §4.1 to §4.10; best is not part of all
 
 
-def test_every_topic_runs_in_the_books_order(ch4_run):
-    stdout, report_, out = ch4_run
+def test_every_topic_runs_in_the_books_order(ch4_runs):
+    here = ch4_runs.here
+    assert here.code == 0, here.stderr[-2000:]
+    stdout, report_, out = here.stdout, here.report, here.out
     # write_json sorts keys; the order of the run is in settings.
     assert report_["settings"]["topics"] == ALL
     assert sorted(report_["results"]) == sorted(report_["seconds"]) == sorted(ALL)
@@ -26,8 +28,8 @@ def test_every_topic_runs_in_the_books_order(ch4_run):
         "weight_decay.png"]
 
 
-def test_one_epoch_figures(ch4_run):
-    r = ch4_run[1]["results"]
+def test_one_epoch_figures(ch4_runs):
+    r = ch4_runs.here.report["results"]
     assert r["mlp"]["max_param_diff"] < 1e-6 and r["mlp"]["concise"]["test_acc"] > 0.7
     assert r["backprop"]["gradcheck"] is True and r["backprop"]["max_param_diff"] < 1e-6
     assert max(r["backprop"]["float64_max_grad_diff"].values()) < 1e-10

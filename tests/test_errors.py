@@ -15,6 +15,7 @@ import sys
 import termios
 
 import pytest
+from runs import CH4_FRESH, twice
 
 from d2lnotes.ch3.__main__ import main as ch3_main
 from d2lnotes.utils import cli, data
@@ -123,55 +124,43 @@ def test_ctrl_c_stops_cleanly(tmp_path, fashion_mnist_raw):
     assert _no_partial_files(tmp_path)
 
 
-def _figures(stdout):
-    """Printed output with the wall-clock times taken out (ch3's "3.9 s", ch4's table)."""
-    stdout = re.sub(r"\d+\.\d+ s\b", "<time> s", stdout)
-    # ch4's summary rows pad the seconds to 8 columns, so the padding goes too.
-    return re.sub(r"(?m)^([a-z-]+) +\d+\.\d+(  )", r"\1 <time>\2", stdout)
+def test_same_seed_same_figures_ch2(tmp_path):
+    from d2lnotes.ch2.__main__ import main
+
+    runs = twice("d2lnotes.ch2", main, ["--seed", "7", "--no-plots"], tmp_path)
+    assert runs.fresh.code == runs.here.code == 0, runs.fresh.stderr + runs.here.stderr
+    assert runs.figures(runs.fresh) == runs.figures(runs.here)
+    assert runs.fresh.report["results"] and "48 of 48 checks True" in runs.fresh.stdout
 
 
-def _run(command, tmp_path, *flags):
-    js = tmp_path / "figures.json"
-    r = subprocess.run([sys.executable, "-m", *command, "--seed", "7", "--json", str(js),
-                        *flags], capture_output=True, text=True, check=True)
-    figures = json.loads(js.read_text())
-    figures.pop("seconds")
-    return _figures(r.stdout), figures
+def test_same_seed_same_figures_ch3(ch3_runs):
+    # One run in a fresh process, one in this one (after whatever the tests before it did).
+    runs = ch3_runs
+    assert runs.fresh.code == runs.here.code == 0, runs.fresh.stderr + runs.here.stderr
+    assert runs.figures(runs.fresh) == runs.figures(runs.here)
+    assert runs.fresh.report["results"]["softmax_regression"]["concise"]["test_acc"] > 0.7
 
 
-@pytest.mark.parametrize("command", [["d2lnotes.ch2"], ["d2lnotes.ch3", "--epochs", "1"]])
-@pytest.mark.usefixtures("fashion_mnist_raw")
-def test_same_seed_same_figures(tmp_path, command):
-    flags = ("--no-plots", "--out", str(tmp_path / "out"))
-    assert _run(command, tmp_path, *flags) == _run(command, tmp_path, *flags)
-
-
-# The topics of ch4 that are rerun: every kind of random draw but the Fashion-MNIST
-# trainings, whose seeding (compare's, shared with ch3) the ch3 case above covers.
-CH4_RERUN = ["activations", "model-selection", "weight-decay", "init", "kaggle"]
-
-
-def test_same_seed_same_figures_ch4(tmp_path, ch4_run):
-    # The whole command runs once per session (ch4_run, seed 7); a second process runs the
-    # topics above with the same seed and the same --out, so the printed paths agree too.
-    stdout, first, out = ch4_run
-    rows, second = _run(["d2lnotes.ch4", "--epochs", "1", *CH4_RERUN], tmp_path, "--out",
-                        str(out))
-    assert {t: first["results"][t] for t in CH4_RERUN} == second["results"]
+def test_same_seed_same_figures_ch4(ch4_runs):
+    # Every topic ran here (seed 7); a fresh process ran the topics in CH4_FRESH with the
+    # same seed.
+    runs = ch4_runs
+    assert runs.fresh.code == 0, runs.fresh.stderr[-2000:]
+    fresh, here = runs.figures(runs.fresh), runs.figures(runs.here)
+    assert {t: here[1]["results"][t] for t in CH4_FRESH} == fresh[1]["results"]
 
     def summary_rows(text):
-        return [line for line in _figures(text).splitlines() if line.split(" ")[0] in CH4_RERUN]
+        return [line for line in text.splitlines() if line.split(" ")[0] in CH4_FRESH]
 
-    assert summary_rows(stdout) == summary_rows(rows) and len(summary_rows(rows)) == 5
+    assert summary_rows(fresh[0]) == summary_rows(here[0]) and len(summary_rows(here[0])) == 5
 
 
-def test_a_different_seed_changes_the_figures(tmp_path, fashion_mnist_raw):
-    # Guards the test above: the figures do depend on the seed, so equality means something.
+def test_a_different_seed_changes_the_figures(tmp_path, capsys, fashion_mnist_raw):
+    # Guards the tests above: the figures do depend on the seed, so equality means something.
     results = []
     for seed in (0, 1):
         js = tmp_path / f"seed{seed}.json"
-        subprocess.run([sys.executable, "-m", "d2lnotes.ch3", "--epochs", "1", "--seed",
-                        str(seed), "--no-plots", "--quiet", "--impl", "concise",
-                        "--json", str(js)], check=True, capture_output=True)
+        assert cli.run(ch3_main, ["--epochs", "1", "--seed", str(seed), "--no-plots", "--quiet",
+                                  "--impl", "concise", "--json", str(js)]) == 0
         results.append(json.loads(js.read_text())["results"]["softmax_regression"])
     assert results[0] != results[1]
