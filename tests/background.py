@@ -1,9 +1,10 @@
-"""The suite's two longest trainings, run in a second process while the other tests run.
+"""The suite's longest trainings, run in a second process while the other tests run.
 
-The MLP (§4.2-4.3) and the dropout MLP (§4.6), both versions, 10 epochs at the book's
-settings, take about half a minute. ``conftest.fashion_mnist_raw`` starts this file as soon
-as the data is in place, and the ``mlp_run`` and ``dropout_run`` fixtures load what it
-saved. Each is still trained once per session, with the same seeds, so the same figures.
+Softmax regression (§3.6-3.7), the MLP (§4.2-4.3) and the dropout MLP (§4.6), both versions
+each, 10 epochs at the book's settings, take most of a minute. ``conftest.fashion_mnist_raw``
+starts this file as soon as the data is in place, and the fixtures named in ``TRAININGS``
+load what it saved. Each is still trained once per session, with the same seeds, so the
+same figures.
 
 Both processes run torch on one thread (conftest.py), one core each: two threads per
 process on two cores would make each wait for a thread the other has preempted.
@@ -19,6 +20,12 @@ from pathlib import Path
 import torch
 
 
+def _softmax(data):
+    from d2lnotes.ch3 import compare_softmax_regression
+
+    return compare_softmax_regression(num_epochs=10, data=data)
+
+
 def _mlp(data):
     from d2lnotes.ch4 import compare_mlp
 
@@ -32,7 +39,7 @@ def _dropout(data):
 
 
 # fixture name -> its training, given (train_iter, test_iter) at the book's batch size 256
-TRAININGS = {"dropout_run": _dropout, "mlp_run": _mlp}
+TRAININGS = {"softmax_run": _softmax, "mlp_run": _mlp, "dropout_run": _dropout}
 
 
 class Trainings:

@@ -8,7 +8,7 @@ Each dataset is looked for in the package's own data folder (``./data``, or
 test that needs it errors with the same one-line message, the other tests run, and the
 summary ends with one line per missing dataset saying how to provide it.
 
-The two longest trainings run in a second process beside the tests (background.py), and
+The longest trainings run in a second process beside the tests (background.py), and
 every process runs torch on one thread, so the two processes have a core each.
 """
 
@@ -100,14 +100,6 @@ def kaggle_house():
     return _provide("Kaggle house prices", get)
 
 
-@pytest.fixture(scope="session")
-def softmax_run(fashion_mnist):
-    """§3.6-3.7 softmax regression, both versions, the book's settings (10 epochs)."""
-    from d2lnotes.ch3 import compare_softmax_regression
-
-    return compare_softmax_regression(data=fashion_mnist)
-
-
 def _trained(name, data):
     """``name``'s result from the background process, or trained here if it has not got it
     (a fixture asked for with ``request.getfixturevalue``)."""
@@ -115,6 +107,12 @@ def _trained(name, data):
     if trainings is not None and name in trainings.names:
         return trainings.result(name)
     return background.TRAININGS[name](data)
+
+
+@pytest.fixture(scope="session")
+def softmax_run(fashion_mnist):
+    """§3.6-3.7 softmax regression, both versions, the book's settings (10 epochs)."""
+    return _trained("softmax_run", fashion_mnist)
 
 
 @pytest.fixture(scope="session")
