@@ -596,16 +596,21 @@ def test_load_ext_in_a_real_kernel(tmp_path, kernel_name):
         "print(d2l.plt.__name__)",
         "animator = d2l.Animator(xlim=[1, 3], legend=['loss'])\n"
         "for epoch in (1, 2, 3):\n    animator.add(epoch, 1 / epoch)",
+        "board = d2l.ProgressBoard(xlabel='epoch')\n"
+        "for epoch in (1, 2, 3):\n    board.draw(epoch, 1 / epoch, 'loss')\n"
+        "board.save()",
         "%unload_ext d2lnotes.book\nprint('d2l' in sys.modules)",
     )]
     nbclient.NotebookClient(nb, kernel_name=kernel_name, timeout=120).execute()
     text = ["".join(o.get("text", "") for o in c.outputs) for c in nb.cells]
     assert text[0] == "d2lnotes.d2l False\n"  # pyplot only on first use
     assert text[1] == "matplotlib.pyplot\n"
-    assert text[3] == "False\n"
-    # the Animator redraws one image in place, it does not append one per point
-    images = [o for o in nb.cells[2].outputs if "image/png" in o.get("data", {})]
-    assert len(images) == 1 and base64.b64decode(images[0].data["image/png"]).startswith(PNG)
+    assert text[4] == "False\n"
+    # the Animator and the 1.0 ProgressBoard redraw one image in place, they do not append
+    # one per point
+    for cell in (2, 3):
+        images = [o for o in nb.cells[cell].outputs if "image/png" in o.get("data", {})]
+        assert len(images) == 1 and base64.b64decode(images[0].data["image/png"]).startswith(PNG)
     assert "epoch" not in text[2]  # no terminal lines in a notebook
 
 

@@ -211,12 +211,9 @@ class Animator:
             self.axes[0].plot(xs, ys, fmt)
         self.config_axes()
         if self.notebook:
-            from IPython.display import display
+            from ..utils.plot import display_in_place
 
-            if self._handle is None:
-                self._handle = display(self.fig, display_id=True)
-            else:
-                self._handle.update(self.fig)
+            self._handle = display_in_place(self.fig, self._handle)
             return
         names = self.legend + [f"y{i + 1}" for i in range(len(self.legend), n)]
         values = ", ".join(f"{name} {float(b):.4g}" for name, b in zip(names, y) if b is not None)

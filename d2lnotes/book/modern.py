@@ -216,14 +216,10 @@ class ProgressBoard(HyperParameters):
 
     def redraw(self):
         """Show the figure in Jupyter, replacing the previous drawing of this board."""
-        from IPython.display import display
+        from ..utils.plot import display_in_place
 
         self._last_redraw = time.perf_counter()
-        fig = self.figure()
-        if self._handle is None:
-            self._handle = display(fig, display_id=True)
-        else:
-            self._handle.update(fig)
+        self._handle = display_in_place(self.figure(), self._handle)
 
     def summary(self):
         """The last drawn value of every line, e.g. ``train_loss 0.512, val_acc 0.811``."""

@@ -159,6 +159,17 @@ def show_images(imgs, num_rows, num_cols, titles=None, scale=1.5, path=None, row
     return fig
 
 
+def display_in_place(fig, handle=None):
+    """Show ``fig`` in Jupyter in place of the drawing behind ``handle`` (a new one if None);
+    return the handle, so that the next call redraws there instead of appending a picture."""
+    from IPython.display import display
+
+    if handle is None:
+        return display(fig, display_id=True)
+    handle.update(fig)
+    return handle
+
+
 def _in_notebook():
     """True inside a Jupyter kernel (the test tqdm.auto uses); IPython is never imported here."""
     import sys
@@ -208,13 +219,7 @@ class LivePlot:
         return plot_history(self.histories, title=self.title, logy=self.logy)
 
     def _redraw(self):
-        from IPython.display import display
-
-        fig = self.figure()
-        if self._handle is None:
-            self._handle = display(fig, display_id=True)
-        else:
-            self._handle.update(fig)
+        self._handle = display_in_place(self.figure(), self._handle)
 
     def close(self):
         """Write the final figure to ``path`` (if one was given); return that path or None."""
