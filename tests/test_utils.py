@@ -7,7 +7,7 @@ import sys
 import pytest
 import torch
 
-from d2lnotes.utils import data, plot
+from d2lnotes.utils import data, io, plot
 from d2lnotes.utils.errors import DataError, DivergenceError
 from d2lnotes.utils.train import History, evaluate, max_param_diff, train
 
@@ -59,6 +59,15 @@ def test_fashion_mnist_batches(fashion_mnist):
     assert X.shape == (256, 1, 28, 28) and X.dtype == torch.float32
     assert y.dtype == torch.int64 and 0 <= X.min() and X.max() <= 1
     assert data.fashion_mnist_labels([0, 9]) == ["t-shirt", "ankle boot"]
+
+
+def test_file_in_the_way_finds_the_file_that_blocks_a_folder(tmp_path):
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    assert io.file_in_the_way(tmp_path) is None  # an existing folder
+    assert io.file_in_the_way(tmp_path / "new" / "deeper") is None  # can be made
+    assert io.file_in_the_way(afile) == afile
+    assert io.file_in_the_way(afile / "sub" / "raw") == afile  # a file above it
 
 
 # --- Fashion-MNIST files: import, corruption, missing ------------------------------------------

@@ -162,12 +162,10 @@ def check_data_dir(data_dir):
 
     root = data_root(data_dir)
     check_name_lengths(root, what)
-    for folder in (root, *root.parents):
-        if folder.exists():
-            if not folder.is_dir():
-                raise UsageError(f"{what} {root}: {folder} is a file, not a folder; give a "
-                                 "folder for the datasets")
-            break
+    blocker = io.file_in_the_way(root)
+    if blocker is not None:
+        raise UsageError(f"{what} {root}: {blocker} is a file, not a folder; give a "
+                         "folder for the datasets")
 
 
 def prepare_outputs(args, out_used=None):

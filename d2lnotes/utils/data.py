@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 
 from .errors import D2LError, DataError
-from .io import atomic_path, file_digest, write_json
+from .io import atomic_path, file_digest, file_in_the_way, write_json
 
 # Debian's and Ubuntu's `dataset-fashion-mnist` package puts the four .gz files here.
 # Their .gz bytes differ from torchvision's checksums; the decompressed files are the same.
@@ -219,14 +219,12 @@ def ensure_fashion_mnist(root=None, download=True):
     downloaded by torchvision. If neither works, raise :class:`DataError` saying how to
     get the data; a folder that cannot hold the files is a :class:`DataError` too.
     """
-    first_time = not (data_root(root) / "FashionMNIST" / "raw").is_dir()
     raw = data_root(root) / "FashionMNIST" / "raw"
-    for folder in (raw, *raw.parents):
-        if folder.exists():
-            if not folder.is_dir():
-                raise DataError(f"{folder} is a file, but Fashion-MNIST needs {raw} to be a "
-                                "folder; move the file away or choose another --data-dir")
-            break
+    first_time = not raw.is_dir()
+    blocker = file_in_the_way(raw)
+    if blocker is not None:
+        raise DataError(f"{blocker} is a file, but Fashion-MNIST needs {raw} to be a "
+                        "folder; move the file away or choose another --data-dir")
     notes = []
 
     def problems():

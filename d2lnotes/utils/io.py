@@ -46,6 +46,16 @@ def writes_in_place(path):
     return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
 
 
+def file_in_the_way(folder):
+    """The file that keeps ``folder`` from being made, if any: ``folder`` itself or the nearest
+    existing path above it, when that is not a folder. ``None`` when the way is clear."""
+    folder = Path(folder)
+    for path in (folder, *folder.parents):
+        if path.exists():
+            return None if path.is_dir() else path
+    return None
+
+
 def part_path(path):
     """The temporary ``.<name>.<pid>.part`` beside ``path``, its name cut to fit NAME_MAX."""
     path = Path(path)
