@@ -10,14 +10,11 @@ is also the same-seed check.
 import contextlib
 import io
 import json
-import os
 import re
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-
-import torch
 
 from d2lnotes.utils import cli
 
@@ -68,12 +65,12 @@ def twice(module, main, argv, tmp, fresh_only=()):
     here.mkdir(parents=True)
     argv = [str(a) for a in argv]
     # Output goes to files, not pipes, so a child never blocks on a full pipe meanwhile.
-    # The same number of torch threads: float32 sums depend on how the work is split.
-    env = {**os.environ, "OMP_NUM_THREADS": str(torch.get_num_threads())}
+    # Both runs use one torch thread (conftest.pytest_configure): float32 sums depend on
+    # how the work is split between threads.
     with open(fresh / "stdout", "w") as out, open(fresh / "stderr", "w") as err:
         proc = subprocess.Popen(
             [sys.executable, "-m", module, *argv, *fresh_only, *map(str, _outputs(fresh))],
-            stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=env)
+            stdout=out, stderr=err, stdin=subprocess.DEVNULL)
     try:
         stdout, stderr = io.StringIO(), io.StringIO()
         with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
