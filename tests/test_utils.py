@@ -164,6 +164,15 @@ def test_max_param_diff():
 
 # --- figures ---------------------------------------------------------------------------------
 
+@pytest.mark.parametrize("epochs, ticks", [(1, [1]), (2, [1, 2]), (30, list(range(0, 29, 4)))])
+def test_epoch_ticks_are_whole_numbers(epochs, ticks):
+    # One epoch is the tick 1 alone, not 0.945, 0.96, ... around the lone point.
+    h = History(train_loss=[1.0] * epochs, train_acc=[0.5] * epochs)
+    for ax in plot.plot_history(h).axes:
+        lo, hi = ax.get_xlim()
+        assert [t for t in ax.get_xticks() if lo <= t <= hi] == ticks
+
+
 def test_plots_return_figures_and_write_pngs(tmp_path):
     h = History(train_loss=[1.0, 0.5], train_acc=[0.5, 0.7], test_loss=[1.1, 0.6],
                 test_acc=[0.4, 0.6])

@@ -119,7 +119,8 @@ def plot_history(histories, title=None, path=None, logy=False, test_label="test"
                             label=f"{name} {what}".strip(),
                             marker="o" if len(values) == 1 else None, **style)
         ax.set(xlabel="epoch", ylabel=label)
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        # min_n_ticks=1: one epoch is the single tick 1, not 0.95, 0.975, ... around it
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
         if label == "loss" and logy:
             ax.set_yscale("log")
             log_ticks(ax)
