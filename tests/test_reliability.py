@@ -3,6 +3,7 @@ caught, every filesystem fault and stop signal is one clear line, and the API re
 labels, shapes and empty data by name."""
 
 import errno
+import functools
 import gzip
 import json
 import os
@@ -46,13 +47,54 @@ def _ch2(tmp_path, *argv):
 
 # --- running something as a normal user (the tests may run as root, as in a container) ---
 
-def _normal_user_command(cmd):
+# Root passes every permission check, so these tests run their child without root's powers:
+# as uid 65534 where that user can reach the interpreter and the package, or else (the
+# checkout in root's mode-700 home, a Docker image) as root stripped of every capability,
+# for whom permission bits hold as for any owner: a mode-555 folder is read-only.
+_AS_NOBODY = ["--reuid=65534", "--regid=65534", "--clear-groups"]
+_NO_CAPABILITIES = ["--inh-caps=-all", "--bounding-set=-all",
+                    "--securebits=+noroot,+noroot_locked,+no_setuid_fixup,+no_setuid_fixup_locked"]
+
+
+@functools.cache
+def _unprivileged_prefix():
+    """The command prefix that drops root's powers, or the reason none works here."""
     if os.geteuid() != 0:
-        return cmd
+        return [], None
     setpriv = shutil.which("setpriv")
     if setpriv is None:
-        pytest.skip("running as root and setpriv is missing, so no normal user to test with")
-    return [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", *cmd]
+        return None, "running as root and setpriv is missing, so no normal user to test with"
+    why = []
+    for how in (_AS_NOBODY, _NO_CAPABILITIES):
+        probe = subprocess.run([setpriv, *how, sys.executable, "-c",
+                                "import d2lnotes; print(d2lnotes.__file__)"],
+                               cwd="/", env=_child_env(Path("/")), capture_output=True,
+                               text=True, timeout=60)
+        if probe.returncode == 0 and Path(probe.stdout.strip()).is_relative_to(ROOT):
+            return [setpriv, *how], None
+        lines = probe.stderr.strip().splitlines() or [f"it imports {probe.stdout.strip()}"]
+        why.append(lines[-1])
+    return None, ("no unprivileged user can run the package here: as uid 65534, "
+                  f"{why[0]}; as root without capabilities, {why[1]}")
+
+
+def _normal_user_command(cmd):
+    prefix, why = _unprivileged_prefix()
+    if prefix is None:
+        pytest.skip(why)
+    return [*prefix, *cmd]
+
+
+def test_the_unprivileged_child_cannot_write_a_read_only_folder(public_tmp):
+    """The guard for the tests below: their child really lacks root's write permission."""
+    ro = public_tmp / "ro"
+    ro.mkdir()
+    ro.chmod(0o555)
+    r = subprocess.run(_normal_user_command(
+        [sys.executable, "-c", "import sys; open(sys.argv[1], 'w')", str(ro / "x")]),
+        capture_output=True, text=True, timeout=60)
+    assert r.returncode == 1 and "PermissionError" in r.stderr, r.stderr
+    assert not (ro / "x").exists()
 
 
 @pytest.fixture
@@ -64,14 +106,19 @@ def public_tmp():
     shutil.rmtree(folder, ignore_errors=True)
 
 
-def _run_as_normal_user(args, cwd):
+def _child_env(cwd):
     home = cwd / "home"  # for matplotlib's cache: a folder the normal user can write
+    return {**os.environ, "HOME": str(home), "MPLCONFIGDIR": str(home / "mpl"),
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT),
+                                                        os.environ.get("PYTHONPATH")]))}
+
+
+def _run_as_normal_user(args, cwd):
+    home = cwd / "home"
     home.mkdir(exist_ok=True)
     home.chmod(0o777)
-    env = {**os.environ, "HOME": str(home), "MPLCONFIGDIR": str(home / "mpl"),
-           "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-    return subprocess.run(_normal_user_command([sys.executable, *args]), cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(_normal_user_command([sys.executable, *args]), cwd=cwd,
+                          env=_child_env(cwd), capture_output=True, text=True, timeout=300)
 
 
 # --- 1. outputs: symlinks, devices, FIFOs, standard output ----------------------------------
@@ -119,6 +166,13 @@ def test_dev_null_works_for_a_normal_user_and_stays_a_device(public_tmp):
                              "--json", "/dev/null"], public_tmp)
     assert r.returncode == 0, r.stderr
     assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+
+
+def test_dev_null_as_json_target_stays_a_device_in_process(tmp_path, capsys):
+    """The same in this process, with whatever powers it has (root's, in a container)."""
+    assert _ch2(tmp_path, "--no-plots", "--json", "/dev/null") == 0
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+    assert "checks True" in capsys.readouterr().out
 
 
 def test_a_png_to_a_fifo_is_written_into(tmp_path):
