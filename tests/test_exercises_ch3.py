@@ -4,12 +4,16 @@ A test is named after the exercise's classic number, so ``test_3_6_1_...`` prove
 Trainings run at small settings; the claims are properties that hold for every seed tried.
 """
 
+import math
+
 import pytest
 import torch
+from hypothesis import given
+from hypothesis import strategies as st
 from torch import nn
 
 from d2lnotes.ch3 import scratch
-from d2lnotes.exercises import sec3_1, sec3_2, sec3_3
+from d2lnotes.exercises import sec3_1, sec3_2, sec3_3, sec3_4, sec3_5, sec3_6, sec3_7
 from d2lnotes.utils.data import load_array
 
 # --- §3.1 --------------------------------------------------------------------------------
@@ -131,3 +135,135 @@ def test_3_3_3_weight_gradient():
     values = sec3_3.weight_gradient().values
     assert values["shape"] == [1, 2]
     assert values["max_gap"] < 1e-5
+
+
+# --- §3.4 --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_3_4_1_cross_entropy_hessian(seed):
+    """Guards a common wrong answer: the softmax's covariance is diag(p) - p p^T."""
+    values = sec3_4.cross_entropy_hessian(seed=seed).values
+    p = values["p"]
+    assert torch.allclose(values["covariance"], torch.diag(p) - torch.outer(p, p))
+    assert values["max_gap"] < 1e-12 and values["expectation_gap"] < 1e-12
+    assert torch.allclose(values["row_sums"], torch.zeros_like(p), atol=1e-12)
+
+
+def test_3_4_1_covariance_of_sampled_one_hots():
+    p = torch.tensor([0.5, 0.3, 0.2], dtype=torch.float64)
+    generator = torch.Generator().manual_seed(0)
+    Y = torch.eye(3, dtype=torch.float64)[torch.multinomial(p, 100_000, True, generator=generator)]
+    sample_cov = torch.cov(Y.T)
+    assert torch.allclose(sample_cov, sec3_4.softmax_covariance(p), atol=5e-3)
+    assert not torch.allclose(sample_cov, torch.diag(p * (1 - p)), atol=5e-3)  # off-diagonals
+
+
+def test_3_4_2_coding_three_classes():
+    values = sec3_4.coding_three_classes().values
+    bits = {int(k): v for k, v in values["bits_per_class"].items()}
+    assert bits[1] == 2
+    assert all(b >= values["entropy_bits"] for b in bits.values())
+    assert bits[5] == 8 / 5 and bits[17] == 27 / 17 < 1.6
+    assert 3 ** 5 <= 2 ** 8 < 3 ** 6
+
+
+@given(st.floats(-50, 50), st.floats(-50, 50), st.floats(0.1, 20))
+def test_3_4_3_real_softmax_limits(a, b, lam):
+    x = torch.tensor([a, b], dtype=torch.float64)
+    value = float(sec3_4.real_softmax(x, lam))
+    tol = 1e-12 * (1 + abs(a) + abs(b))  # dividing lam * x by lam rounds
+    assert max(a, b) - tol <= value <= max(a, b) + math.log(2) / lam + tol
+    if abs(a - b) * lam < 30:  # otherwise the gap is below float64's resolution
+        assert value > max(a, b)
+    soft_min = -float(sec3_4.real_softmax(-x, lam))
+    assert min(a, b) - math.log(2) / lam - tol <= soft_min <= min(a, b) + tol
+
+
+def test_3_4_3_real_softmax_values():
+    values = sec3_4.real_softmax_limits().values
+    assert 0 < values["pair_gap_min"] and values["pair_gap_max"] <= math.log(2)
+    gaps = list(values["largest_gap_5"].values())
+    assert gaps == sorted(gaps, reverse=True)
+    for lam, gap in values["largest_gap_5"].items():
+        assert gap <= math.log(5) / float(lam)
+
+
+# --- §3.5 --------------------------------------------------------------------------------
+
+
+def test_3_5_1_batch_size_and_reading(fashion_mnist_raw):
+    values = sec3_5.batch_size_and_reading(num_examples=600).values
+    for batch_size, row in values["rows"].items():
+        assert row["batches"] == values["expected_batches"][batch_size]
+        assert row["examples"] == 600
+    label_sums = {row["label_sum"] for row in values["rows"].values()}
+    assert len(label_sums) == 1  # every batch size reads the same images, each once
+
+
+# --- §3.6 --------------------------------------------------------------------------------
+
+
+def test_3_6_1_naive_softmax_overflow():
+    """Guards a common wrong answer: exp(50) is finite in float32; overflow starts at 88.72."""
+    x_max = math.log(torch.finfo(torch.float32).max)
+    assert torch.isfinite(torch.exp(torch.tensor(50.0)))
+    assert torch.isfinite(torch.exp(torch.tensor(x_max - 1e-3)))
+    assert torch.isinf(torch.exp(torch.tensor(x_max + 1e-3)))
+    values = sec3_6.naive_softmax_overflow().values
+    assert values["overflow_point"] == x_max
+    assert torch.isnan(values["naive_100_0"]).any() and torch.isnan(values["naive_-200_-201"]).all()
+    assert torch.allclose(values["stable_100_0"].sum(), torch.tensor(1.0))
+    reference = torch.softmax(torch.tensor([-200.0, -201.0]), dim=0)
+    assert torch.allclose(values["stable_-200_-201"], reference)
+    x_min = values["underflow_point"]
+    assert torch.exp(torch.tensor(x_min - 0.01)) == 0 < torch.exp(torch.tensor(x_min + 0.01))
+
+
+def test_3_6_2_cross_entropy_log_zero():
+    values = sec3_6.cross_entropy_log_zero().values
+    assert values["probability"] == 0
+    assert math.isinf(values["loss"])
+    assert torch.isnan(values["grad"]).all()
+
+
+def test_3_6_3_log_sum_exp_fix():
+    values = sec3_6.log_sum_exp_fix().values
+    assert not torch.isfinite(values["naive"]).all()
+    assert torch.isfinite(values["fused"]).all()
+    assert values["gap_to_float64"] < 1e-4
+    assert torch.allclose(values["fused"], values["torch"])
+
+
+def test_3_6_4_costly_mistakes():
+    values = sec3_6.costly_mistakes().values
+    assert values["argmax"] == "healthy" and values["least_cost"] == "ill"
+    # With equal costs the least-cost decision is the arg-max again.
+    assert sec3_6.costly_mistakes(miss_cost=1.0).values["least_cost"] == "healthy"
+    assert values["threshold"] == pytest.approx(1 / 51)
+
+
+def test_3_6_5_large_vocabulary():
+    values = sec3_6.large_vocabulary(num_inputs=4, vocab_size=10, batch_size=2).values
+    assert values["parameters"] == sum(p.numel() for p in nn.Linear(4, 10).parameters())
+    assert values["flops_per_batch"] == 2 * 2 * 4 * 10
+
+
+# --- §3.7 --------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_3_7_1_hyperparameters(fashion_mnist_raw):
+    runs = sec3_7.hyperparameters(seed=1, num_train=1000, num_test=200).values["runs"]
+    assert runs["base"]["train_loss"] < runs["small_lr"]["train_loss"]
+    assert runs["more_epochs"]["train_loss"] < runs["base"]["train_loss"]
+    assert runs["big_batch"]["train_loss"] > runs["base"]["train_loss"]  # 4x fewer steps
+    assert runs["big_batch"]["steps"] * 4 == runs["base"]["steps"]
+
+
+@pytest.mark.slow
+def test_3_7_2_many_epochs(fashion_mnist_raw):
+    values = sec3_7.many_epochs(seed=1, num_test=500, num_epochs=20).values
+    assert values["train_acc"][-1] > 0.95
+    assert values["gap_last"] > values["gap_first"] + 0.15
+    assert values["train_loss"][-1] < values["train_loss"][0] / 3
