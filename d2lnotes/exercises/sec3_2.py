@@ -104,7 +104,7 @@ def planck_temperature(seed=0, temperature=5800.0):
         return loss
 
     optimizer.step(closure)
-    T = 1000 * float(kilo_T)
+    T = 1000 * float(kilo_T.detach())
     return Answer(
         f"Yes: fit the temperature (and the unknown overall scale) by minimising the squared "
         f"error between log B(x, T) and the measured log spectrum; autograd gives the "
