@@ -35,9 +35,9 @@ def test_3_1_2_analytic_solution():
     assert values["duplicated_column_rank"] == values["duplicated_columns"] - 1
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("seed", [0, 1])
 def test_3_1_3_laplace_noise(seed):
-    values = sec3_1.laplace_noise(seed=seed, steps=900).values
+    values = sec3_1.laplace_noise(seed=seed, steps=600).values
     # A fixed step keeps jumping around the optimum; a decaying one settles near the median.
     assert values["fixed_std"] > 3 * values["decayed_std"]
     assert abs(values["decayed_mean"] - values["median"]) < 0.25
