@@ -201,6 +201,15 @@ def test_3_5_1_batch_size_and_reading(fashion_mnist_raw):
     assert len(label_sums) == 1  # every batch size reads the same images, each once
 
 
+def test_3_5_2_iterator_speed(fashion_mnist_raw):
+    values = sec3_5.iterator_speed(num_examples=500, batch_size=100).values
+    ours, theirs = values["array_loader"], values["data_loader"]
+    assert ours["batches"] == theirs["batches"] == 5
+    assert ours["examples"] == theirs["examples"] == 500
+    assert ours["label_sum"] == theirs["label_sum"]  # the same images, each once
+    assert theirs["getitem_calls"] == 500  # one call per image, against 5 slices
+
+
 # --- §3.6 --------------------------------------------------------------------------------
 
 
