@@ -84,6 +84,11 @@ def main(argv=None):
         except BrokenPipeError:  # e.g. piped into head: stop quietly
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             return 0
+    if argv and argv[0] == "exercises":
+        from .exercises.__main__ import main as exercises_main
+        from .utils import cli
+
+        return cli.run(exercises_main, argv[1:])
     if argv and (argv[0] in COMMANDS or argv[0][:2] == "ch" and argv[0][2:].isdigit()):
         return run_command(argv[0], argv[1:])
     if argv and argv[0] not in ("-h", "--help"):
@@ -96,6 +101,8 @@ def main(argv=None):
                                            "(list topics; show TOPIC)")
     commands["python -m d2lnotes book PATH"] = ("run the book's own notebook or .py cells on "
                                                 "d2lnotes (from d2l import torch as d2l)")
+    commands["python -m d2lnotes exercises"] = ("the book's exercises answered and tested "
+                                                "(list sections; exercises 3.6)")
     width = max(map(len, commands))
     for command, what in commands.items():
         print(f"  {command:<{width}}  {what}")

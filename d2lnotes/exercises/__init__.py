@@ -40,7 +40,10 @@ class Answers(list):
 def run(section=None, seed=0, edition="classic"):
     """Answer the exercises of ``section`` (``"3.6"``; all if None) as ``edition`` numbers
     them (``classic``, ``zh`` or ``1.0``); return :class:`Answers`."""
-    return Answers([(ex, ex.answer(seed=seed)) for ex in select(section, edition)], edition)
+    exercises = select(section, edition)
+    if not exercises:
+        raise ValueError(f"no answered exercise is numbered {section} in the {edition} edition")
+    return Answers([(ex, ex.answer(seed=seed)) for ex in exercises], edition)
 
 
 __all__ = ["EXERCISES", "KINDS", "Answer", "Answers", "Exercise", "exercise", "run", "select"]
