@@ -162,6 +162,10 @@ def check_data_dir(data_dir):
 
     root = data_root(data_dir)
     check_name_lengths(root, what)
+    link = io.broken_link(root)
+    if link is not None:
+        raise UsageError(f"{what} {root}: {link}; fix or remove the link, or give another "
+                         "folder for the datasets")
     blocker = io.file_in_the_way(root)
     if blocker is not None:
         raise UsageError(f"{what} {root}: {blocker} is a file, not a folder; give a "
