@@ -24,7 +24,7 @@ The first epoch is a warm-up; the figure is the median of the others. Then
 python -m d2lnotes.ch3 is timed as a whole process, interpreter start included.
 
 Last, B's epochs are timed on 1 thread, 2 threads and every usable CPU, on the machine as
-it is and beside one busy process, interleaved: the figures behind the default of one
+it is and beside one busy process, interleaved: the timings behind the default of one
 thread (--threads, D2LNOTES_THREADS).
 """
 
@@ -382,14 +382,14 @@ def thread_counts():
     return sorted({1, 2, _usable_cpus()})
 
 
-def thread_figures(models=MODELS, counts=None, rounds=3, root=None, subset=None, seed=0,
+def time_threads(models=MODELS, counts=None, rounds=3, root=None, subset=None, seed=0,
                    say=print):
     """Seconds per epoch of ``train`` (pipeline B) on each thread count, on the machine as it
     is and beside one busy process; return ``{"counts", "rounds", "conditions"}``.
 
     Every (model, thread count) keeps its own net and first runs one untimed epoch; then
     ``rounds`` epochs of each are interleaved, so a change in load hits all alike. The
-    figure is the median epoch. The load average is read at the start and end of each
+    timing is the median epoch. The load average is read at the start and end of each
     condition (the busy process itself adds about 1 to it).
     """
     import torch
@@ -405,7 +405,7 @@ def thread_figures(models=MODELS, counts=None, rounds=3, root=None, subset=None,
             busy = subprocess.Popen([sys.executable, "-c", BUSY_LOOP])
             time.sleep(0.5)  # let it take its core
         try:
-            figures = {"loadavg_start": list(os.getloadavg())}
+            timings = {"loadavg_start": list(os.getloadavg())}
             runs = {}
             for model in models:
                 for n in counts:
@@ -420,25 +420,25 @@ def thread_figures(models=MODELS, counts=None, rounds=3, root=None, subset=None,
                     if r:  # round 0 is the warm-up
                         seconds.append(h.seconds[0])
             for (model, n), (*_, seconds) in runs.items():
-                figures.setdefault(model, {})[str(n)] = {
+                timings.setdefault(model, {})[str(n)] = {
                     "median_epoch": statistics.median(seconds), "epochs": seconds}
-            figures["loadavg_end"] = list(os.getloadavg())
+            timings["loadavg_end"] = list(os.getloadavg())
         finally:
             if busy is not None:
                 busy.kill()
                 busy.wait()
-        conditions[condition] = figures
+        conditions[condition] = timings
         say(f"threads, {condition}: " + ", ".join(
-            f"{m} {n}: {figures[m][str(n)]['median_epoch']:.3f} s" for m in models for n in counts))
+            f"{m} {n}: {timings[m][str(n)]['median_epoch']:.3f} s" for m in models for n in counts))
     return {"counts": counts, "rounds": rounds, "conditions": conditions}
 
 
-def format_threads(figures):
-    """The thread figures as plain-text rows: one per condition, one column per run."""
-    counts, conditions = figures["counts"], figures["conditions"]
+def format_threads(timings):
+    """:func:`time_threads`' result as plain-text rows: one per condition, one column per run."""
+    counts, conditions = timings["counts"], timings["conditions"]
     models = [m for m in MODELS if m in conditions["idle"]]
     heads = [f"{m} {n} thr" for m in models for n in counts]
-    lines = [f"seconds per epoch of train() by torch threads (median of {figures['rounds']} "
+    lines = [f"seconds per epoch of train() by torch threads (median of {timings['rounds']} "
              "interleaved epochs after 1 warm-up):",
              f"{'':<28}" + "".join(f"{h:>14}" for h in heads)]
     for condition, name in (("idle", "as the machine is"), ("busy", "beside 1 busy process")):
@@ -502,7 +502,7 @@ def machine():
 def run_benchmark(models=MODELS, epochs=10, device="cpu", root=None, subset=None, seed=0,
                   e2e=True, e2e_epochs=None, quiet=False, say=print, threads=True):
     """Measure A and B for each model, then ``python -m d2lnotes.ch3``, then (``threads``)
-    :func:`thread_figures`; return the JSON dict.
+    :func:`time_threads`; return the JSON dict.
 
     ``epochs`` counts the warm-up epoch: the speed is the median of epochs 2..``epochs``
     and the accuracies are after ``epochs`` epochs. B runs before A, so B's process peak
@@ -553,7 +553,7 @@ def run_benchmark(models=MODELS, epochs=10, device="cpu", root=None, subset=None
     load["end"] = list(os.getloadavg())
     if threads and device.type == "cpu":
         say("threads: train() on 1, 2 and all usable CPUs, idle and beside a busy process ...")
-        seconds["threads"] = thread_figures(models, root=root, subset=subset, seed=seed,
+        seconds["threads"] = time_threads(models, root=root, subset=subset, seed=seed,
                                             say=say)
     return {"results": results, "seconds": seconds, "memory_mb": memory,
             "settings": {"models": list(models), "epochs": epochs, "timed_epochs": epochs - 1,

@@ -133,14 +133,14 @@ def test_the_book_runner_applies_the_option(tmp_path, capsys):
     assert "threads 2" in capsys.readouterr().out
 
 
-def test_thread_figures_time_each_count_idle_and_beside_a_busy_process(fashion_mnist_raw):
-    figures = bench.thread_figures(["softmax"], counts=[1, 2], rounds=2, subset=512,
+def test_time_threads_times_each_count_idle_and_beside_a_busy_process(fashion_mnist_raw):
+    timings = bench.time_threads(["softmax"], counts=[1, 2], rounds=2, subset=512,
                                    say=lambda *a: None)
-    assert figures["counts"] == [1, 2] and figures["rounds"] == 2
+    assert timings["counts"] == [1, 2] and timings["rounds"] == 2
     for condition in ("idle", "busy"):
-        c = figures["conditions"][condition]
+        c = timings["conditions"][condition]
         assert len(c["loadavg_start"]) == len(c["loadavg_end"]) == 3
         for n in ("1", "2"):
             assert len(c["softmax"][n]["epochs"]) == 2 and c["softmax"][n]["median_epoch"] > 0
-    table = bench.format_threads(figures)
+    table = bench.format_threads(timings)
     assert "softmax 1 thr" in table and "beside 1 busy process" in table

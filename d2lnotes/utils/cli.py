@@ -91,8 +91,8 @@ def add_threads_option(parser):
     """Add ``--threads N`` (every command: the chapters, ``bench``, ``book``)."""
     parser.add_argument("--threads", type=int_in(1, 1024), default=None, metavar="N",
                         help="torch threads, 1 to 1024 (default: $D2LNOTES_THREADS, else 1: "
-                             "these models run ~25%% slower on 1 thread than on 2 on an idle "
-                             "2-core machine, but 2-3x faster beside one busy process)")
+                             "a second thread saves ~25%% of an epoch on an idle 2-core "
+                             "machine, but costs 2-10x as soon as another process runs)")
 
 
 def apply_threads(args):

@@ -17,9 +17,10 @@ from .data import ArrayLoader, load_fashion_mnist
 from .errors import DivergenceError, UsageError
 
 # Torch threads for training. These models are small: on an idle 2-core machine a second
-# thread saves ~25% of an epoch, but beside one busy process it costs 2-3x, because each
-# step waits for the thread the other process has preempted (bench.py measures both). One
-# thread also makes a seed give the same figures on every machine.
+# thread saves ~25% of an epoch, but as soon as another process runs it costs 2-10x, because
+# each step waits for the thread that the other process has preempted (``python -m
+# d2lnotes.bench`` times both). One thread also keeps a seed's numbers the same whatever
+# the number of cores.
 DEFAULT_THREADS = 1
 THREADS_ENV = "D2LNOTES_THREADS"
 MAX_THREADS = 1024
