@@ -440,11 +440,11 @@ def format_threads(timings):
     heads = [f"{m} {n} thr" for m in models for n in counts]
     lines = [f"seconds per epoch of train() by torch threads (median of {timings['rounds']} "
              "interleaved epochs after 1 warm-up):",
-             f"{'':<28}" + "".join(f"{h:>14}" for h in heads)]
+             f"{'':<36}" + "".join(f"{h:>14}" for h in heads)]
     for condition, name in (("idle", "as the machine is"), ("busy", "beside 1 busy process")):
         c = conditions[condition]
         label = f"{name} (load {c['loadavg_start'][0]:.2f})"
-        lines.append(f"{label:<28}" + "".join(f"{c[m][str(n)]['median_epoch']:14.3f}"
+        lines.append(f"{label:<36}" + "".join(f"{c[m][str(n)]['median_epoch']:14.3f}"
                                                for m in models for n in counts))
     return "\n".join(lines)
 
