@@ -3,25 +3,29 @@
 For each model (softmax regression §3.7, the MLP §4.3), with the book's settings (batch 256,
 lr 0.1, plain SGD), in one run on one machine:
 
-- **A**, the conventional pipeline the book describes: torchvision ``FashionMNIST`` with
-  ``transforms.ToTensor()`` behind ``DataLoader(batch_size=256, shuffle=True, num_workers=4)``
+- A, the conventional pipeline the book describes: torchvision's FashionMNIST with
+  transforms.ToTensor() behind DataLoader(batch_size=256, shuffle=True, num_workers=4)
   (PIL decodes every image on every epoch), and the book's loop, which reads the loss and
-  the number of correct predictions back with ``.item()`` after every batch;
-- **B**, d2lnotes: each split held as one tensor and cut into batches by index
-  (``utils.data.load_fashion_mnist``), trained by ``utils.train.train``;
-- **C** (softmax regression only), the book's own code through the drop-in ``d2lnotes.d2l``:
-  ``d2l.load_data_fashion_mnist``, the scratch softmax of §3.6 and, per epoch, what
-  ``d2l.train_ch3`` runs: ``d2l.train_epoch_ch3`` with ``updater = d2l.sgd`` and
-  ``d2l.evaluate_accuracy``.
-- **D**, the book's 1.0 API through the drop-in: ``d2l.FashionMNIST(batch_size=256)``, a
-  ``d2l.Classifier`` holding the same network, ``d2l.Trainer(max_epochs).fit``, its progress
+  the number of correct predictions back with .item() after every batch;
+- B, d2lnotes: each split held as one tensor and cut into batches by index
+  (utils.data.load_fashion_mnist), trained by utils.train.train;
+- C (softmax regression only), the book's own code through the drop-in d2lnotes.d2l:
+  d2l.load_data_fashion_mnist, the scratch softmax of §3.6 and, per epoch, what
+  d2l.train_ch3 runs: d2l.train_epoch_ch3 with updater = d2l.sgd and
+  d2l.evaluate_accuracy;
+- D, the book's 1.0 API through the drop-in: d2l.FashionMNIST(batch_size=256), a
+  d2l.Classifier holding the same network, d2l.Trainer(max_epochs).fit, its progress
   board drawing included (a PNG into a temporary folder). Its test accuracy is the board's,
   the mean over test batches.
 
-Both start from the same parameters (the same seed) and run the same model, loss,
-optimizer and number of epochs. One epoch is a training pass plus a test evaluation.
+Each pipeline starts from the same parameters (the same seed) and runs the same model,
+loss, optimizer and number of epochs. One epoch is a training pass plus a test evaluation.
 The first epoch is a warm-up; the figure is the median of the others. Then
-``python -m d2lnotes.ch3`` is timed as a whole process, interpreter start included.
+python -m d2lnotes.ch3 is timed as a whole process, interpreter start included.
+
+Last, B's epochs are timed on 1 thread, 2 threads and every usable CPU, on the machine as
+it is and beside one busy process, interleaved: the timings behind the default of one
+thread (--threads, D2LNOTES_THREADS).
 """
 
 import contextlib
@@ -361,6 +365,90 @@ def book_api_train(net, num_epochs, device, root=None, subset=None, say=print, l
                    test_acc=[p.y for p in board["val_acc"]], seconds=seconds)
 
 
+# --- threads ---------------------------------------------------------------------------------
+
+BUSY_LOOP = "while True: pass"  # one other process that wants a whole core, like a browser tab
+
+
+def _usable_cpus():
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def thread_counts():
+    """The thread counts to compare: 1, 2 and every usable CPU."""
+    return sorted({1, 2, _usable_cpus()})
+
+
+def time_threads(models=MODELS, counts=None, rounds=3, root=None, subset=None, seed=0,
+                   say=print):
+    """Seconds per epoch of ``train`` (pipeline B) on each thread count, on the machine as it
+    is and beside one busy process; return ``{"counts", "rounds", "conditions"}``.
+
+    Every (model, thread count) keeps its own net and first runs one untimed epoch; then
+    ``rounds`` epochs of each are interleaved, so a change in load hits all alike. The
+    timing is the median epoch. The load average is read at the start and end of each
+    condition (the busy process itself adds about 1 to it).
+    """
+    import torch
+
+    from .utils.train import train
+
+    counts = list(counts or thread_counts())
+    train_iter, test_iter = d2lnotes_iters(root, BATCH_SIZE, subset)
+    conditions = {}
+    for condition in ("idle", "busy"):
+        busy = None
+        if condition == "busy":
+            busy = subprocess.Popen([sys.executable, "-c", BUSY_LOOP])
+            time.sleep(0.5)  # let it take its core
+        try:
+            timings = {"loadavg_start": list(os.getloadavg())}
+            runs = {}
+            for model in models:
+                for n in counts:
+                    torch.manual_seed(seed)
+                    net, loss = make_model(model)
+                    optimizer = torch.optim.SGD(net.parameters(), lr=LR)
+                    runs[model, n] = (net, loss, optimizer, [])
+            for r in range(rounds + 1):
+                for (_, n), (net, loss, optimizer, seconds) in runs.items():
+                    h = train(net, train_iter, test_iter, loss, 1, optimizer, quiet=True,
+                              threads=n)
+                    if r:  # round 0 is the warm-up
+                        seconds.append(h.seconds[0])
+            for (model, n), (*_, seconds) in runs.items():
+                timings.setdefault(model, {})[str(n)] = {
+                    "median_epoch": statistics.median(seconds), "epochs": seconds}
+            timings["loadavg_end"] = list(os.getloadavg())
+        finally:
+            if busy is not None:
+                busy.kill()
+                busy.wait()
+        conditions[condition] = timings
+        say(f"threads, {condition}: " + ", ".join(
+            f"{m} {n}: {timings[m][str(n)]['median_epoch']:.3f} s" for m in models for n in counts))
+    return {"counts": counts, "rounds": rounds, "conditions": conditions}
+
+
+def format_threads(timings):
+    """:func:`time_threads`' result as plain-text rows: one per condition, one column per run."""
+    counts, conditions = timings["counts"], timings["conditions"]
+    models = [m for m in MODELS if m in conditions["idle"]]
+    heads = [f"{m} {n} thr" for m in models for n in counts]
+    lines = [f"seconds per epoch of train() by torch threads (median of {timings['rounds']} "
+             "interleaved epochs after 1 warm-up):",
+             f"{'':<36}" + "".join(f"{h:>14}" for h in heads)]
+    for condition, name in (("idle", "as the machine is"), ("busy", "beside 1 busy process")):
+        c = conditions[condition]
+        label = f"{name} (load {c['loadavg_start'][0]:.2f})"
+        lines.append(f"{label:<36}" + "".join(f"{c[m][str(n)]['median_epoch']:14.3f}"
+                                               for m in models for n in counts))
+    return "\n".join(lines)
+
+
 # --- end to end ------------------------------------------------------------------------------
 
 
@@ -412,8 +500,9 @@ def machine():
 
 
 def run_benchmark(models=MODELS, epochs=10, device="cpu", root=None, subset=None, seed=0,
-                  e2e=True, e2e_epochs=None, quiet=False, say=print):
-    """Measure A and B for each model, then ``python -m d2lnotes.ch3``; return the JSON dict.
+                  e2e=True, e2e_epochs=None, quiet=False, say=print, threads=True):
+    """Measure A and B for each model, then ``python -m d2lnotes.ch3``, then (``threads``)
+    :func:`time_threads`; return the JSON dict.
 
     ``epochs`` counts the warm-up epoch: the speed is the median of epochs 2..``epochs``
     and the accuracies are after ``epochs`` epochs. B runs before A, so B's process peak
@@ -462,6 +551,10 @@ def run_benchmark(models=MODELS, epochs=10, device="cpu", root=None, subset=None
         seconds["ch3_end_to_end"] = e2e_s
         memory["ch3_end_to_end"] = {"process_peak_rss_mb": e2e_mb}
     load["end"] = list(os.getloadavg())
+    if threads and device.type == "cpu":
+        say("threads: train() on 1, 2 and all usable CPUs, idle and beside a busy process ...")
+        seconds["threads"] = time_threads(models, root=root, subset=subset, seed=seed,
+                                            say=say)
     return {"results": results, "seconds": seconds, "memory_mb": memory,
             "settings": {"models": list(models), "epochs": epochs, "timed_epochs": epochs - 1,
                          "batch_size": BATCH_SIZE, "lr": LR, "num_workers_A": NUM_WORKERS,
@@ -513,6 +606,8 @@ def format_table(report):
         lines.append(f"\n{report['settings']['e2e_command']} (whole process, plots to a temp "
                      f"folder): {s['ch3_end_to_end']:.1f} s, peak RSS "
                      f"{m['ch3_end_to_end']['process_peak_rss_mb']:.0f} MiB")
+    if "threads" in s:
+        lines.append("\n" + format_threads(s["threads"]))
     mc = report["machine"]
     lines.append(f"\nmachine: {mc['usable_cpus']} usable CPUs ({mc['cpu_count']} in all), "
                  f"{mc['processor'] or mc['platform']}, torch {mc['torch']} with "
@@ -542,9 +637,9 @@ def build_parser():
                         help="do not time python -m d2lnotes.ch3")
     parser.add_argument("--e2e-epochs", type=cli.positive_int, default=None,
                         help="pass --epochs to the timed ch3 run (default: its own, 10)")
-    parser.add_argument("--threads", type=cli.int_in(1, 1024), default=None,
-                        help="torch.set_num_threads for this process, 1 to 1024 "
-                             "(default: torch's choice)")
+    cli.add_threads_option(parser)
+    parser.add_argument("--skip-threads", action="store_true",
+                        help="do not compare 1 and 2 threads, idle and beside a busy process")
     parser.add_argument("--seed", type=cli.seed_int, default=0,
                         help="random seed from 0 to 2**32-1 (default 0)")
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="cpu",
@@ -574,13 +669,9 @@ def main(argv=None):
     device = cli.resolve_device(args.device)
     say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, flush=True))
 
-    import torch
-
-    if args.threads:
-        torch.set_num_threads(args.threads)
     report = run_benchmark(models, args.epochs, device, args.data_dir, args.subset, args.seed,
                            e2e=not args.skip_e2e, e2e_epochs=args.e2e_epochs,
-                           quiet=args.quiet, say=say)
+                           quiet=args.quiet, say=say, threads=not args.skip_threads)
     print(format_table(report))
     if args.json is not None:
         write_json(args.json, report)

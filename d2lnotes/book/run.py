@@ -246,7 +246,9 @@ def main(argv):
                         help="stop a cell that runs longer than S seconds (default: no limit)")
     parser.add_argument("--debug", action="store_true",
                         help="also print each failed cell's full traceback")
+    cli.add_threads_option(parser)
     args = parser.parse_args(argv)
+    cli.apply_threads(args)
     if args.out.exists() and not args.out.is_dir():
         raise UsageError(f"--out {args.out} is a file, not a folder; choose another path")
     cli._check_writable_dir(args.out, "--out")

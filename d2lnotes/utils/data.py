@@ -14,12 +14,13 @@ import os
 import shutil
 import struct
 import sys
+import tempfile
 from pathlib import Path
 
 import torch
 
 from .errors import D2LError, DataError
-from .io import atomic_path, file_digest, file_in_the_way, write_json
+from .io import atomic_path, broken_link, file_digest, file_in_the_way, write_json
 
 # Debian's and Ubuntu's `dataset-fashion-mnist` package puts the four .gz files here.
 # Their .gz bytes differ from torchvision's checksums; the decompressed files are the same.
@@ -35,7 +36,8 @@ FASHION_MNIST_SHA256 = {
     "t10k-images-idx3-ubyte": "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
     "t10k-labels-idx1-ubyte": "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
 }
-# Files whose hash was checked, by size and mtime, so a run does not re-read 55 MB.
+# Files whose hash was checked, by size, mtime, ctime and inode, so a run does not re-read
+# 55 MB. The ctime is the one a user cannot set back (``touch -r`` restores only the mtime).
 VERIFIED_STAMP = ".d2lnotes-verified.json"
 
 # name -> (IDX magic number, number of items, bytes per item, header length)
@@ -112,7 +114,9 @@ def announce(what, source, dest):
     import sys
 
     dest = Path(dest)
-    files = [dest] if dest.is_file() else [p for p in dest.iterdir() if p.is_file()]
+    # Hidden files are bookkeeping: the stamp, and another run's half-written .part files.
+    files = [dest] if dest.is_file() else [p for p in dest.iterdir()
+                                           if p.is_file() and not p.name.startswith(".")]
     size = sum(p.stat().st_size for p in files) / 1e6
     print(f"d2lnotes: {what} ({size:.1f} MB) from {source} to {dest} (move it with "
           "--data-dir or D2LNOTES_DATA)", file=sys.stderr)
@@ -123,12 +127,14 @@ def data_root(root=None):
     (a checkout's), else the per-user cache ``$XDG_CACHE_HOME/d2lnotes`` (``~/.cache/d2lnotes``).
 
     So a notebook in any folder shares one copy instead of growing a ``data/`` of its own.
+    A leading ``~`` is expanded here, once, wherever the path came from (a quoted
+    ``D2LNOTES_DATA='~/data'`` too), so every reader and writer sees the same folder.
     """
     if root or os.environ.get("D2LNOTES_DATA"):
-        return Path(root or os.environ["D2LNOTES_DATA"])
+        return Path(root or os.environ["D2LNOTES_DATA"]).expanduser()
     if Path("data").is_dir():
         return Path("data")
-    cache = os.environ.get("XDG_CACHE_HOME", "")
+    cache = os.path.expanduser(os.environ.get("XDG_CACHE_HOME", ""))
     return (Path(cache) if os.path.isabs(cache) else Path.home() / ".cache") / "d2lnotes"
 
 
@@ -166,7 +172,7 @@ def check_idx(path, magic, count, item_size, header):
 def _import_gz(src, dest, spec):
     """Decompress ``src`` to ``dest`` atomically; return an error string or ``None``."""
     try:
-        with atomic_path(dest) as tmp:
+        with atomic_path(dest, follow_symlinks=False) as tmp:
             with gzip.open(src, "rb") as fin, open(tmp, "wb") as fout:
                 shutil.copyfileobj(fin, fout)
             problem = check_idx(tmp, *spec)
@@ -177,22 +183,30 @@ def _import_gz(src, dest, spec):
     return None
 
 
-def _verify_contents(raw):
-    """``{name: problem}`` for files whose SHA-256 is not the dataset's.
+def _read_stamp(path):
+    """The stamp's ``{name: key}``; anything else (no file, bad JSON, not an object) is ``{}``."""
+    try:
+        stamp = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return stamp if isinstance(stamp, dict) else {}
 
-    A file is hashed once: its size and mtime then go into a stamp file in ``raw``, and
-    while they match, the file is trusted (a read-only folder just hashes every time).
+
+def _verify_contents(raw, names):
+    """``{name: problem}`` for the files ``names`` whose SHA-256 is not the dataset's.
+
+    A file is hashed once: its size, mtime, ctime and inode then go into a stamp file in
+    ``raw``, and while they match, the file is trusted (a read-only folder just hashes
+    every time). The stamp is replaced, never written through a symlink.
     """
     stamp_path = raw / VERIFIED_STAMP
-    try:
-        stamp = json.loads(stamp_path.read_text())
-    except (OSError, ValueError):
-        stamp = {}
+    stamp = _read_stamp(stamp_path)
     fresh, bad = {}, {}
-    for name, digest in FASHION_MNIST_SHA256.items():
+    for name in names:
+        digest = FASHION_MNIST_SHA256[name]
         try:
             st = (raw / name).stat()
-            key = [st.st_size, st.st_mtime_ns, st.st_ino]
+            key = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
             good = stamp.get(name) == key or file_digest(raw / name) == digest
         except FileNotFoundError:  # another run, repairing it too, removed it just now
             bad[name] = "missing"
@@ -203,8 +217,44 @@ def _verify_contents(raw):
             bad[name] = "content differs from the dataset's (SHA-256 mismatch)"
     if fresh != stamp:
         with contextlib.suppress(OSError, D2LError):  # a read-only copy is fine
-            write_json(stamp_path, fresh)
+            write_json(stamp_path, fresh, follow_symlinks=False)
     return bad
+
+
+def fashion_mnist_problems(raw):
+    """``{name: problem}`` for every file of ``raw`` that is not the dataset's: the header
+    and size of all four first, then the SHA-256 of each file whose header is right."""
+    found = {name: check_idx(raw / name, *spec) for name, spec in FASHION_MNIST_FILES.items()}
+    bad = {name: problem for name, problem in found.items() if problem}
+    bad.update(_verify_contents(raw, [name for name in found if name not in bad]))
+    return bad
+
+
+def download_fashion_mnist(folder):
+    """Download the four files into ``folder/FashionMNIST/raw`` with torchvision, or raise
+    :class:`DataError` with the first line of what went wrong."""
+    from torchvision.datasets import FashionMNIST
+
+    try:
+        FashionMNIST(str(folder), train=True, download=True)
+    except Exception as e:  # torchvision raises several types for a failed download
+        first_line = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise DataError(f"download failed: {first_line}") from e
+
+
+def _download_into(raw, names, notes):
+    """Download into a private folder beside ``raw``, then move each sound file of ``names``
+    into ``raw``. Nothing in ``raw`` is deleted: another run may have just repaired it."""
+    with tempfile.TemporaryDirectory(prefix=".download-", dir=raw.parent) as tmp:
+        try:
+            download_fashion_mnist(tmp)
+        except DataError as e:
+            notes.append(str(e))
+        got = Path(tmp) / "FashionMNIST" / "raw"
+        sound = [name for name in names if check_idx(got / name, *FASHION_MNIST_FILES[name])
+                 is None and file_digest(got / name) == FASHION_MNIST_SHA256[name]]
+        for name in sound:
+            os.replace(got / name, raw / name)
 
 
 def _note(message):
@@ -220,6 +270,10 @@ def ensure_fashion_mnist(root=None, download=True):
     get the data; a folder that cannot hold the files is a :class:`DataError` too.
     """
     raw = data_root(root) / "FashionMNIST" / "raw"
+    link = broken_link(raw)
+    if link is not None:
+        raise DataError(f"the data folder {data_root(root)} cannot be reached: {link}; fix or "
+                        "remove the link, or point --data-dir or D2LNOTES_DATA elsewhere")
     first_time = not raw.is_dir()
     blocker = file_in_the_way(raw)
     if blocker is not None:
@@ -227,18 +281,12 @@ def ensure_fashion_mnist(root=None, download=True):
                         "folder; move the file away or choose another --data-dir")
     notes = []
 
-    def problems():
-        found = {name: check_idx(raw / name, *spec) for name, spec in FASHION_MNIST_FILES.items()}
-        bad = {name: p for name, p in found.items() if p}
-        if not bad:
-            bad = _verify_contents(raw)
-        return bad
-
     def refuse(message):
         raise DataError(f"{message}; fix the folder's permissions, or point --data-dir or "
                         "D2LNOTES_DATA at a folder you can write")
 
-    bad = problems()
+    # Everything is checked first, so that one pass over the system copy repairs it all.
+    bad = fashion_mnist_problems(raw)
     in_the_way = [raw / n for n, p in bad.items() if p == "a folder, not a file"]
     if in_the_way:
         raise DataError(f"{', '.join(map(str, in_the_way))} is a folder where a Fashion-MNIST "
@@ -261,18 +309,11 @@ def ensure_fashion_mnist(root=None, download=True):
                     elif name in corrupt:
                         _note(f"{raw / name} was corrupt ({corrupt[name]}); replaced it with "
                               f"the system copy {src}")
-            bad = problems()
+            bad = fashion_mnist_problems(raw)
         if bad and download:
-            from torchvision.datasets import FashionMNIST
-
-            for name in bad:  # torchvision trusts any file that is there
-                (raw / name).unlink(missing_ok=True)
-            try:
-                FashionMNIST(str(data_root(root)), train=True, download=True)
-            except Exception as e:  # torchvision raises several types for a failed download
-                first_line = str(e).splitlines()[0] if str(e) else type(e).__name__
-                notes.append(f"download failed: {first_line}")
-            bad = problems()
+            raw.mkdir(parents=True, exist_ok=True)
+            _download_into(raw, list(bad), notes)
+            bad = fashion_mnist_problems(raw)
     except PermissionError as e:
         refuse(f"cannot import Fashion-MNIST into {raw}: {e.filename or raw}: {e.strerror}")
     except D2LError as e:  # e.g. io.WriteError: a read-only folder or a full disk

@@ -1,9 +1,11 @@
 """Atomic file writes: write to a temporary file in the same folder, then rename.
 
 A reader never sees half a file, and an interrupted write leaves only a ``.part`` file
-that nothing loads. What is not a regular file is never replaced: a symlink is followed
-(the file it points to is replaced, the link stays), and a character device or FIFO
-(``/dev/null``, ``/dev/stdout``, a named pipe) is written directly.
+that nothing loads. For a user's outputs (``--out``, ``--json``, PNGs) what is not a regular
+file is never replaced: a symlink is followed (the file it points to is replaced, the link
+stays), and a character device or FIFO (``/dev/null``, ``/dev/stdout``, a named pipe) is
+written directly. The package's own files in the data folder (``follow_symlinks=False``) are
+always replaced, so a link there never leads a write outside the folder.
 """
 
 import contextlib
@@ -56,6 +58,21 @@ def file_in_the_way(folder):
     return None
 
 
+def broken_link(folder):
+    """What keeps ``folder`` out of reach, if it is a symlink: ``folder`` itself or a folder
+    above it that is a symlink loop or points to nothing. ``None`` when there is none."""
+    folder = Path(folder)
+    for path in (folder, *folder.parents):
+        if path.is_symlink() and not path.exists():
+            try:
+                os.stat(path)
+            except OSError as e:
+                if e.errno == errno.ELOOP:
+                    return f"{path} is a symlink loop"
+            return f"{path} is a symlink to {os.readlink(path)}, which is missing"
+    return None
+
+
 def part_path(path):
     """The temporary ``.<name>.<pid>.part`` beside ``path``, its name cut to fit NAME_MAX."""
     path = Path(path)
@@ -65,16 +82,19 @@ def part_path(path):
 
 
 @contextlib.contextmanager
-def atomic_path(path):
+def atomic_path(path, follow_symlinks=True):
     """Yield a temporary path beside ``path``; rename it onto ``path`` if the block succeeds.
 
     A symlink is resolved first, so the file it points to is replaced and the link stays;
-    a device or FIFO is yielded as it is, to be written directly. A full disk or a folder
-    that refuses the file raises :class:`WriteError` naming ``path``; no ``.part`` is left.
+    a device or FIFO is yielded as it is, to be written directly. With
+    ``follow_symlinks=False`` whatever is at ``path`` is replaced, link, device or not.
+    A full disk or a folder that refuses the file raises :class:`WriteError` naming
+    ``path``; no ``.part`` is left.
     """
     path = Path(path)
-    in_place = writes_in_place(path)
-    target = Path(os.path.realpath(path)) if path.is_symlink() and not in_place else path
+    in_place = follow_symlinks and writes_in_place(path)
+    resolve = follow_symlinks and path.is_symlink() and not in_place
+    target = Path(os.path.realpath(path)) if resolve else path
     tmp = target if in_place else part_path(target)
     try:
         yield tmp
@@ -92,15 +112,17 @@ def atomic_path(path):
                 tmp.unlink()
 
 
-def write_json(path, data):
-    """Write ``data`` as indented JSON, atomically; ``-`` is standard output."""
+def write_json(path, data, follow_symlinks=True):
+    """Write ``data`` as indented JSON, atomically; ``-`` is standard output.
+
+    ``follow_symlinks=False`` replaces a link rather than the file it points to."""
     text = json.dumps(data, indent=2, sort_keys=True) + "\n"
     if str(path) == "-":
         out = json_stdout or sys.stdout
         out.write(text)
         out.flush()
         return
-    with atomic_path(path) as tmp, open(tmp, "w") as f:
+    with atomic_path(path, follow_symlinks) as tmp, open(tmp, "w") as f:
         f.write(text)
 
 

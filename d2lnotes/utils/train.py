@@ -6,13 +6,53 @@ exactly like their ``torch.nn`` / ``torch.optim`` twins. Scratch models that beh
 differently in training and evaluation (dropout) offer ``train(mode)`` like ``nn.Module``.
 """
 
+import contextlib
+import os
 import time
 from dataclasses import asdict, dataclass, field
 
 import torch
 
 from .data import ArrayLoader, load_fashion_mnist
-from .errors import DivergenceError
+from .errors import DivergenceError, UsageError
+
+# Torch threads for training. These models are small: on an idle 2-core machine a second
+# thread saves ~25% of an epoch, but as soon as another process runs it costs 2-10x, because
+# each step waits for the thread that the other process has preempted (``python -m
+# d2lnotes.bench`` times both). One thread also keeps a seed's numbers the same whatever
+# the number of cores.
+DEFAULT_THREADS = 1
+THREADS_ENV = "D2LNOTES_THREADS"
+MAX_THREADS = 1024
+
+
+def num_threads():
+    """Torch threads d2lnotes trains with: ``$D2LNOTES_THREADS`` (1 to 1024), else one."""
+    text = os.environ.get(THREADS_ENV, "").strip()
+    if not text:
+        return DEFAULT_THREADS
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if not 1 <= n <= MAX_THREADS:
+        raise UsageError(f"{THREADS_ENV}={text!r} is not a thread count; set it to a whole "
+                         f"number from 1 to {MAX_THREADS}, or unset it for one thread")
+    return n
+
+
+@contextlib.contextmanager
+def torch_threads(n=None):
+    """Run the block on ``n`` torch threads (default :func:`num_threads`), then restore."""
+    n = num_threads() if n is None else n
+    before = torch.get_num_threads()
+    if n != before:
+        torch.set_num_threads(n)
+    try:
+        yield n
+    finally:
+        if n != before:
+            torch.set_num_threads(before)
 
 
 @dataclass
@@ -128,6 +168,13 @@ class _EpochTally:
         bad = torch.nonzero(~torch.isfinite(losses))
         if len(bad):
             b = int(bad[0])
+            if epoch == 1 and b == 0:
+                # The first loss is computed before the first step: lr cannot be the cause.
+                raise DivergenceError(
+                    f"the training loss was {losses[b].item()} at epoch 1, batch 1, before "
+                    "any step was taken, so the learning rate is not the cause; look at the "
+                    "inputs (NaN or infinite values, or unscaled ones that overflow exp) and "
+                    "the loss (log(0) in a hand-written cross-entropy, say)")
             raise DivergenceError(
                 f"the training loss became {losses[b].item()} at epoch {epoch}, batch "
                 f"{b + 1}; try a smaller learning rate than lr={_lr_of(optimizer)}")
@@ -155,19 +202,20 @@ def _progress_bar():
 
 
 def train(net, train_iter, test_iter, loss, num_epochs, optimizer, *, quiet=False,
-          callback=None, desc="train"):
+          callback=None, desc="train", threads=None):
     """Minibatch SGD on ``mean(loss(net(X), y))`` for ``num_epochs`` epochs; return a History.
 
     The loss may be per example (the book's scratch losses) or already a mean (``nn``
     losses): the loop takes ``.mean()`` either way. The loss is read back once per epoch,
     not per batch; a non-finite value raises :class:`DivergenceError` naming the first
-    bad epoch and batch. ``callback(history)`` runs after every epoch.
+    bad epoch and batch. ``callback(history)`` runs after every epoch. It runs on
+    ``threads`` torch threads (default :func:`num_threads`) and restores torch's setting.
     """
     tqdm = _progress_bar()
     history = History()
     bar = tqdm(total=num_epochs * len(train_iter), desc=desc, unit="batch", leave=False,
                disable=True if quiet else None)
-    try:
+    with torch_threads(threads), contextlib.closing(bar):
         for epoch in range(1, num_epochs + 1):
             start = time.perf_counter()
             _set_mode(net, True)
@@ -190,8 +238,6 @@ def train(net, train_iter, test_iter, loss, num_epochs, optimizer, *, quiet=Fals
             history.seconds.append(time.perf_counter() - start)
             if callback is not None:
                 callback(history)
-    finally:
-        bar.close()
     return history
 
 
