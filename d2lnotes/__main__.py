@@ -84,6 +84,10 @@ def main(argv=None):
         except BrokenPipeError:  # e.g. piped into head: stop quietly
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             return 0
+    if argv and argv[0] == "check":
+        from .check import main as check_main
+
+        return check_main(argv[1:])
     if argv and (argv[0] in COMMANDS or argv[0][:2] == "ch" and argv[0][2:].isdigit()):
         return run_command(argv[0], argv[1:])
     if argv and argv[0] not in ("-h", "--help"):
@@ -94,6 +98,8 @@ def main(argv=None):
     commands = {f"python -m d2lnotes.{name}": what for name, what in CHAPTERS.items()}
     commands["python -m d2lnotes show"] = ("read scratch and concise code side by side "
                                            "(list topics; show TOPIC)")
+    commands["python -m d2lnotes check"] = ("check your own scratch function against the "
+                                            "book's (list topics; check TOPIC FILE.py:FN)")
     commands["python -m d2lnotes book PATH"] = ("run the book's own notebook or .py cells on "
                                                 "d2lnotes (from d2l import torch as d2l)")
     width = max(map(len, commands))
