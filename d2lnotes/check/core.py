@@ -28,6 +28,7 @@ RUNS, IN_TIME, UNCHANGED = "runs without error", "finishes in time", "leaves its
 GRADIENTS = "gradients agree with autograd's"
 DEFAULT_EXAMPLES = 25  # random inputs per check, besides the topic's fixed edge cases
 DEFAULT_TIME_LIMIT = 2.0  # seconds per call of the learner's function
+FIRST_CALL = 5  # times the limit for the first call: torch imports and warms up on first use
 
 
 class Fail(Exception):  # noqa: N818  (a property's verdict, not an error of ours)
@@ -140,19 +141,22 @@ class Learner:
         self.call_style = call  # e.g. list(fn(...)) for a generator
         self.timed_out = None  # the message of the first timeout: later calls fail at once
         self.reported = set()  # generic properties already recorded as failed
+        self.calls = 0
 
     def __call__(self, *args):
         if self.timed_out:
             raise Fail(self.timed_out, IN_TIME, gate=True)
         given = copy(args) if self.check_unchanged else args
         fn = self.fn if self.call_style is None else (lambda *a: self.call_style(self.fn, *a))
+        self.calls += 1
+        limit = self.time_limit * (FIRST_CALL if self.calls == 1 else 1)
         try:
-            out = limited(lambda: fn(*given), self.time_limit)
+            out = limited(lambda: fn(*given), limit)
         except KeyboardInterrupt:
             raise
         except _Timeout:
             self.timed_out = (f"{self.name}{show_args(args)} did not return within "
-                              f"{self.time_limit:g} s: look for a loop whose condition never "
+                              f"{limit:g} s: look for a loop whose condition never "
                               "changes (a while loop, or a generator that never stops)")
             raise Fail(self.timed_out, IN_TIME, gate=True) from None
         except BaseException as e:  # the learner's error is a finding, not a crash
@@ -274,6 +278,8 @@ class Topic:
     call: object = None  # how to call the learner's fn, e.g. list(fn(*args))
     check_unchanged: bool = True
     gradients: object = None  # (wrt, names) for the table of gradients
+    warmup: object = None  # loads what a learner's version may use on its first call...
+    warmup_if: str = ""  # ...when its code names this (e.g. "optim")
     note: str = ""
 
     @property
@@ -445,7 +451,7 @@ def _body(topic, learner, pending):
 def run_check(topic, fn, fn_name, max_examples=DEFAULT_EXAMPLES,
               time_limit=DEFAULT_TIME_LIMIT):
     """Check ``fn`` against every property of ``topic``; return a :class:`Result`."""
-    from hypothesis import HealthCheck, Verbosity, example, given, settings
+    from hypothesis import HealthCheck, Phase, Verbosity, example, given, settings
 
     start = time.perf_counter()
     learner = Learner(fn, topic.function, topic.returns, time_limit, topic.check_unchanged,
@@ -460,6 +466,9 @@ def run_check(topic, fn, fn_name, max_examples=DEFAULT_EXAMPLES,
     if topic.examples:  # torch's first calls are slow: not the learner's time
         with _seeded(), contextlib.suppress(Exception):
             limited(lambda: topic.twin(*copy(topic.examples[0])), 60.0)
+            if topic.warmup is not None and topic.warmup_if in getattr(
+                    getattr(fn, "__code__", None), "co_names", ()):
+                limited(topic.warmup, 60.0)
 
     while pending and stopped is None:
         test = given(topic.inputs)(_body(topic, learner, pending))
@@ -468,6 +477,7 @@ def run_check(topic, fn, fn_name, max_examples=DEFAULT_EXAMPLES,
         test = settings(max_examples=max_examples, derandomize=True, database=None,
                         deadline=None, suppress_health_check=list(HealthCheck),
                         verbosity=Verbosity.quiet, report_multiple_bugs=False,
+                        phases=(Phase.explicit, Phase.generate, Phase.shrink),
                         print_blob=False)(test)
         try:
             test()
