@@ -22,6 +22,7 @@ comparing values and gradients with d2lnotes' own version and the book's convent
 Without arguments, list the topics. Exit status: 0 passed, 1 failed, 2 could not check."""
 
 EPILOG = "example: python -m d2lnotes check ch3.softmax my_work.py:softmax"
+LOAD_TIMES = 10  # running the file may take this many times the limit of one call
 RUN_NAME = "__d2lnotes_check__"  # not "__main__": the file's own main block stays off
 
 
@@ -55,10 +56,11 @@ def split_spec(spec, default):
     return Path(path), name
 
 
-def load_function(spec, default, load_limit=30.0):
-    """Run the file of ``spec`` like a script and return ``(function, its name)``."""
+def load_function(spec, default, load_limit=20.0):
+    """Run the file of ``spec`` like a script, within ``load_limit`` seconds; return
+    ``(function, its label)``."""
     from ..book import redirect
-    from .core import Fail, Learner
+    from .core import Timeout, limited
 
     path, name = split_spec(spec, default)
     if not path.is_file():
@@ -82,13 +84,16 @@ def load_function(spec, default, load_limit=30.0):
     old_argv, old_path = sys.argv, list(sys.path)
     sys.argv = [str(path)]
     sys.path.insert(0, str(path.resolve().parent))
+    fix = "fix its top-level code, or move it under 'if __name__ == \"__main__\":'"
     try:
-        namespace = Learner(lambda: run_file(), path.name, lambda out: None, load_limit,
-                            check_unchanged=False)()
-    except Fail as e:
-        message = e.message.replace(f"{path.name}()", f"running {path}", 1)
-        raise UsageError(f"{message}; fix the file's top-level code (or move it under "
-                         "'if __name__ == \"__main__\":')") from None
+        namespace = limited(run_file, load_limit)
+    except KeyboardInterrupt:
+        raise
+    except Timeout:
+        raise UsageError(f"running {path} did not return within {load_limit:g} s; {fix}") \
+            from None
+    except BaseException as e:  # SystemExit too: the file is the learner's
+        raise UsageError(f"running {path} raised {type(e).__name__}: {e}; {fix}") from None
     finally:
         sys.argv, sys.path[:] = old_argv, old_path
     fn = namespace.get(name)
@@ -135,7 +140,9 @@ def main(argv):
                         help=f"random inputs per check, besides the fixed edge cases "
                              f"(default {DEFAULT_EXAMPLES})")
     parser.add_argument("--time-limit", type=cli.positive_float, default=DEFAULT_TIME_LIMIT,
-                        help=f"seconds per call of your function (default {DEFAULT_TIME_LIMIT:g})")
+                        help=f"seconds per call of your function (default "
+                             f"{DEFAULT_TIME_LIMIT:g}); running the file may take "
+                             f"{LOAD_TIMES} times as long")
     parser.add_argument("--time", action="store_true",
                         help="time the check of every topic on d2lnotes' own functions")
     try:
@@ -152,7 +159,8 @@ def main(argv):
         if args.function is None:
             raise UsageError(f"which function? give the file that defines it, e.g. python -m "
                              f"d2lnotes check {name} my_work.py:{CHECKS[name].function}")
-        fn, label = load_function(args.function, CHECKS[name].function)
+        fn, label = load_function(args.function, CHECKS[name].function,
+                                  LOAD_TIMES * args.time_limit)
     except UsageError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -41,8 +41,8 @@ class Fail(Exception):  # noqa: N818  (a property's verdict, not an error of our
         self.table = None  # gradient rows, for the gradient property
 
 
-class _Timeout(BaseException):  # noqa: N818  BaseException: a learner's `except Exception` cannot swallow it
-    pass
+class Timeout(BaseException):  # noqa: N818
+    """A call ran out of time; a BaseException, so that ``except Exception`` cannot swallow it."""
 
 
 def fail(message):
@@ -52,14 +52,14 @@ def fail(message):
 
 @contextlib.contextmanager
 def _alarm(seconds):
-    """Raise :class:`_Timeout` in the main thread after ``seconds`` (no-op elsewhere)."""
+    """Raise :class:`Timeout` in the main thread after ``seconds`` (no-op elsewhere)."""
     if threading.current_thread() is not threading.main_thread() or not hasattr(signal,
                                                                                   "setitimer"):
         yield
         return
 
     def on_alarm(signum, frame):
-        raise _Timeout
+        raise Timeout
 
     outer = signal.getitimer(signal.ITIMER_REAL)[0]  # e.g. a cell time limit around us
     old = signal.signal(signal.SIGALRM, on_alarm)
@@ -88,7 +88,7 @@ def _in_thread(call, seconds):
     worker.start()
     worker.join(seconds)
     if worker.is_alive():
-        raise _Timeout
+        raise Timeout
     if "error" in box:
         raise box["error"]
     return box.get("value")
@@ -154,7 +154,7 @@ class Learner:
             out = limited(lambda: fn(*given), limit)
         except KeyboardInterrupt:
             raise
-        except _Timeout:
+        except Timeout:
             self.timed_out = (f"{self.name}{show_args(args)} did not return within "
                               f"{limit:g} s: look for a loop whose condition never "
                               "changes (a while loop, or a generator that never stops)")
