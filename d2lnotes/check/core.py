@@ -463,12 +463,14 @@ def run_check(topic, fn, fn_name, max_examples=DEFAULT_EXAMPLES,
     table = None  # the gradient rows of the gradient property's failing input
     pending = list(topic.properties)
     stopped = None  # the gate that failed
-    if topic.examples:  # torch's first calls are slow: not the learner's time
+    # torch's first calls are slow (imports, kernels): that time is not the learner's.
+    warmups = [lambda: topic.twin(*copy(topic.examples[0]))] if topic.examples else []
+    if topic.warmup is not None and topic.warmup_if in getattr(
+            getattr(fn, "__code__", None), "co_names", ()):
+        warmups.append(topic.warmup)
+    for warmup in warmups:
         with _seeded(), contextlib.suppress(Exception):
-            limited(lambda: topic.twin(*copy(topic.examples[0])), 60.0)
-            if topic.warmup is not None and topic.warmup_if in getattr(
-                    getattr(fn, "__code__", None), "co_names", ()):
-                limited(topic.warmup, 60.0)
+            limited(warmup, 60.0)
 
     while pending and stopped is None:
         test = given(topic.inputs)(_body(topic, learner, pending))

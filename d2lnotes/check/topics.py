@@ -31,8 +31,10 @@ def topic(name, **kwargs):
 # --- what a topic returns ---------------------------------------------------------------------
 
 def _kind(value):
-    return type(value).__module__.split(".")[0] + "." + type(value).__name__ \
-        if type(value).__module__ != "builtins" else type(value).__name__
+    """``numpy.ndarray``, ``torch.Tensor``, ``float``: what a learner would look up."""
+    module = type(value).__module__
+    module = "torch" if module == "torch._tensor" else module
+    return type(value).__name__ if module == "builtins" else f"{module}.{type(value).__name__}"
 
 
 def returns_tensor(out):
@@ -98,6 +100,12 @@ def close(out, expected, rtol=1e-5, atol=1e-6):
 
 def largest_gap(out, expected):
     return (out.detach().double() - expected.detach().double()).abs().max().item()
+
+
+def twice(run, twin, *args):
+    """Whether ``run`` gives twice the twin on ``args`` too: one input can be a coincidence
+    (``||w|| / 2`` equals ``||w||^2`` when ``||w|| = 1/2``)."""
+    return close(run(*args), 2 * twin(*args))
 
 
 def expect_shape(out, shape, why):
@@ -239,14 +247,14 @@ def _(run, batch_size, features, labels):
         counts[i] = counts.get(i, 0) + 1
     missing = [i for i in range(n) if i not in counts]
     repeated = [i for i, c in counts.items() if c > 1]
-    if missing:
-        fail(f"{len(missing)} of {n} examples never came (e.g. example {missing[0]}): "
-             "range(0, num_examples, batch_size) reaches the last, shorter batch, and the "
-             "slice indices[i: min(i + batch_size, num_examples)] keeps it")
     if repeated:
         fail(f"example {repeated[0]} came {counts[repeated[0]]} times in one pass: shuffle "
              "a list of all indices once (random.shuffle), then cut it into batches; drawing "
              "indices at random repeats some")
+    if missing:
+        fail(f"{len(missing)} of {n} examples never came (e.g. example {missing[0]}): "
+             "range(0, num_examples, batch_size) reaches the last, shorter batch, and the "
+             "slice indices[i: min(i + batch_size, num_examples)] keeps it")
 
 
 @data_iter.property("batches of batch_size, the last one shorter")
@@ -331,7 +339,7 @@ def _(run, y_hat, y):
 @squared_loss.property("has the 1/2")
 def _(run, y_hat, y):
     out, expected = run(y_hat, y), scratch3.squared_loss(y_hat, y)
-    if close(out, 2 * expected):
+    if close(out, 2 * expected) and twice(run, scratch3.squared_loss, *squared_loss.examples[0]):
         fail("it is twice (y_hat - y)^2 / 2: the book's loss has the 1/2, which makes its "
              "derivative simply y_hat - y")
 
@@ -460,10 +468,16 @@ def _(run, X):
 def _(run, X):
     out = run(X)
     if not torch.isfinite(out).all():
-        m = X.abs().max().item()
-        fail(f"softmax gave {out.flatten()[~torch.isfinite(out.flatten())][0].item()}: "
-             f"exp({m:g}) overflows float32 (above 88.7), or a row's exp all underflow to 0; "
-             "subtract each row's maximum first, X - X.max(dim=1, keepdim=True).values")
+        row = int((~torch.isfinite(out)).any(1).nonzero()[0])
+        bad = out[row][~torch.isfinite(out[row])][0].item()
+        top = X[row].max().item()
+        if top > 88.72:
+            fail(f"softmax gave {bad}: exp({top:g}) overflows float32 (above 88.7), and "
+                 "inf / inf is nan; subtract each row's maximum first, "
+                 "X - X.max(dim=1, keepdim=True).values")
+        fail(f"softmax gave {bad} in row {row}: all its exp(...) underflow to 0 and 0 / 0 is "
+             "nan; subtract each row's own maximum, not one for the whole batch, "
+             "X - X.max(dim=1, keepdim=True).values")
 
 
 @softmax.property("each row sums to 1")
@@ -639,6 +653,8 @@ def _(run, X, dropout):
 @dropout_layer.property("zeroes a fraction p of the elements")
 def _(run, X, dropout):
     out = run(X, dropout)
+    if not torch.isfinite(out).all():
+        return  # "p = 0 keeps X and p = 1 gives zeros" names the division by 0
     zeroed = (out == 0).float().mean().item()
     if abs(zeroed - dropout) > 0.05:
         swapped = abs(zeroed - (1 - dropout)) <= 0.05
@@ -651,7 +667,7 @@ def _(run, X, dropout):
 @dropout_layer.property("scales the survivors by 1 / (1 - p)")
 def _(run, X, dropout):
     out = run(X, dropout)
-    kept = out != 0
+    kept = (out != 0) & torch.isfinite(out)
     if dropout < 1 and kept.any() and not close(out[kept], X[kept] / (1 - dropout)):
         why = ("they were not rescaled, so the expected output is (1 - p) X, not X"
                if close(out[kept], X[kept]) else f"the scale should be 1/(1 - {dropout:g})")
@@ -693,7 +709,7 @@ def _(run, w):
 @l2_penalty.property("has the 1/2")
 def _(run, w):
     out, expected = run(w), scratch4.l2_penalty(w)
-    if close(out, 2 * expected):
+    if close(out, 2 * expected) and twice(run, scratch4.l2_penalty, *l2_penalty.examples[0]):
         fail("it is twice ||w||^2 / 2: the book's penalty has the 1/2, so that its gradient "
              "is simply w and lambd * w is the decay")
 
@@ -876,9 +892,11 @@ gradient_property(mlp, rtol=1e-5, atol=1e-7)
 
 def _xavier_shape(out, num_inputs, num_outputs):
     if tuple(out.shape) not in ((num_inputs, num_outputs), (num_outputs, num_inputs)):
+        other = "" if num_inputs == num_outputs else \
+            f", or ({num_outputs}, {num_inputs}) as nn.Linear.weight"
         fail(f"it returned shape {tuple(out.shape)}: a weight matrix between "
              f"{num_inputs} inputs and {num_outputs} outputs is ({num_inputs}, {num_outputs}) "
-             f"as the book's W1, or ({num_outputs}, {num_inputs}) as nn.Linear.weight")
+             f"as the book's W1{other}")
 
 
 xavier_uniform = topic(
