@@ -35,16 +35,24 @@ class _Shell:
     run_cell_magic = system = run_line_magic
 
 
+def where_to_read(show_topic):
+    """``show ch3.softmax``, or the file for a topic that ``show`` has no pair for."""
+    from ..editions import PLACES
+    from ..study import TOPICS as SHOWN
+
+    return f"show {show_topic}" if show_topic in SHOWN else PLACES[show_topic].code
+
+
 def listing():
     """The topics, one a line: name, signature, both editions' sections, ``show`` topic."""
-    rows = [(c.name, c.signature, f"{c.classic} (1.0: {c.edition_1})", f"show {c.show_topic}")
-            for c in CHECKS.values()]
+    rows = [(c.name, c.signature, f"{c.classic} (1.0: {c.edition_1})",
+             where_to_read(c.show_topic)) for c in CHECKS.values()]
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
     lines = [f"  {a:<{widths[0]}}  {b:<{widths[1]}}  {c:<{widths[2]}}  {d}"
              for a, b, c, d in rows]
     return ("Topics (python -m d2lnotes check TOPIC FILE.py[:FUNCTION]); sections are the "
             "classic edition's, then the 1.0 edition's:\n\n" + "\n".join(lines) +
-            f"\n\n{EPILOG}\nRead the book's pieces beside d2lnotes' with 'python -m d2lnotes "
+            f"\n\n{EPILOG}\nRead d2lnotes' scratch and concise versions with 'python -m d2lnotes "
             "show TOPIC' (the last column).")
 
 
@@ -110,21 +118,26 @@ def load_function(spec, default, load_limit=20.0):
 
 
 def time_all(max_examples):
-    """Check d2lnotes' own twin of every topic; print the seconds each check takes."""
+    """Check d2lnotes' own twin of every topic; print the seconds each check takes.
+
+    Wall-clock seconds, and the CPU seconds of this process: on a shared machine the
+    first grows with the load, the second much less.
+    """
     from . import check
     from .topics import TOPICS
 
     print(f"seconds per check of d2lnotes' own functions ({max_examples} random inputs "
-          "besides the edge cases):")
-    total = 0.0
+          "besides the edge cases), wall clock and CPU:")
+    total = cpu_total = 0.0
     width = max(map(len, TOPICS))
     for name, topic in TOPICS.items():
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         result = check(name, topic.twin, max_examples=max_examples)
-        seconds = time.perf_counter() - start
-        total += seconds
-        print(f"  {name:<{width}}  {seconds:5.2f} s  {'passed' if result else 'FAILED'}")
-    print(f"  {'all':<{width}}  {total:5.2f} s")
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+        total, cpu_total = total + seconds, cpu_total + cpu
+        print(f"  {name:<{width}}  {seconds:5.2f} s  {cpu:5.2f} s CPU  "
+              f"{'passed' if result else 'FAILED'}")
+    print(f"  {'all':<{width}}  {total:5.2f} s  {cpu_total:5.2f} s CPU")
     return 0
 
 
@@ -170,6 +183,7 @@ def main(argv):
     result.fn_name = label
     print(result)
     if not result:
-        print("\nd2lnotes' own version, beside the concise one: python -m d2lnotes show "
-              f"{CHECKS[name].show_topic}")
+        where = where_to_read(CHECKS[name].show_topic)
+        print("\nd2lnotes' own version: " +
+              (f"python -m d2lnotes {where}" if where.startswith("show ") else where))
     return 0 if result else 1
