@@ -140,3 +140,18 @@ def test_show_names_the_checks_of_its_pieces():
     assert "ch3.cross_entropy" in shown.checks() and "ch3.accuracy" in shown.checks()
     assert "d2lnotes check" in shown._repr_html_()
     assert show("ch2.linalg").checks() == ""
+
+
+def test_docs_check_md_shows_the_listing_and_runs_its_python(capsys):
+    from pathlib import Path
+
+    text = (Path(__file__).parents[1] / "docs" / "check.md").read_text()
+    assert check.main([]) == 0
+    topic_lines = [line for line in capsys.readouterr().out.splitlines()
+                   if line.startswith("  ch")]
+    assert len(topic_lines) == len(CHECKS) and all(line in text for line in topic_lines)
+    blocks = text.split("```python\n")[1:]
+    assert blocks
+    for block in blocks:
+        exec(compile(block.split("```")[0], "docs/check.md", "exec"), {})
+    assert "FAIL stays finite for large logits" in capsys.readouterr().out
