@@ -342,7 +342,7 @@ class Result:
         verdict = f"PASSED all {len(self.outcomes)} properties" if self.passed else \
             f"FAILED {n_failed} of {len(self.outcomes)} properties"
         lines = [f"check {t.name}: {self.fn_name} against the book's {t.signature} "
-                 f"({t.where})", f"{verdict}"]
+                 f"({t.where})"] + ([f"({t.note})"] if t.note else []) + [verdict]
         for o in self.outcomes:
             if o.passed is None:
                 continue
