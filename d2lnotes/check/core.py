@@ -406,7 +406,9 @@ def _seeded(seed=0):
     """Seed torch and ``random`` for one input, restoring the caller's generators after."""
     state = random.getstate()
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+        # The CPU generator only: torch.manual_seed would also queue a seed for every
+        # uninitialised accelerator, recording a stack trace each time (slow, per input).
+        torch.random.default_generator.manual_seed(seed)
         random.seed(seed)
         try:
             yield
