@@ -89,6 +89,10 @@ def main(argv=None):
         from .utils import cli
 
         return cli.run(exercises_main, argv[1:])
+    if argv and argv[0] == "check":
+        from .check import main as check_main
+
+        return check_main(argv[1:])
     if argv and (argv[0] in COMMANDS or argv[0][:2] == "ch" and argv[0][2:].isdigit()):
         return run_command(argv[0], argv[1:])
     if argv and argv[0] not in ("-h", "--help"):
@@ -99,6 +103,8 @@ def main(argv=None):
     commands = {f"python -m d2lnotes.{name}": what for name, what in CHAPTERS.items()}
     commands["python -m d2lnotes show"] = ("read scratch and concise code side by side "
                                            "(list topics; show TOPIC)")
+    commands["python -m d2lnotes check"] = ("check your own scratch function against the "
+                                            "book's (list topics; check TOPIC FILE.py:FN)")
     commands["python -m d2lnotes book PATH"] = ("run the book's own notebook or .py cells on "
                                                 "d2lnotes (from d2l import torch as d2l)")
     commands["python -m d2lnotes exercises"] = ("the book's exercises answered and tested "

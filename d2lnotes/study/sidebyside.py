@@ -334,7 +334,21 @@ class Shown:
     def render(self, width=None, color=False, layout="auto"):
         """The text layout for ``width`` characters (default: the terminal's, or $COLUMNS)."""
         width = shutil.get_terminal_size().columns if width is None else width
-        return render_text(self, width, color, layout)
+        checks = self.checks()
+        return render_text(self, width, color, layout) + (
+            "\n\n" + "\n".join(textwrap.wrap(checks, max(int(width), 20))) if checks else "")
+
+    def checks(self):
+        """``Check your own: python -m d2lnotes check ...`` for this topic's pieces, or ""."""
+        from ..check.names import CHECKS, for_show_topic
+
+        names = for_show_topic(self.topic.name)
+        if not names:
+            return ""
+        first = CHECKS[names[0]]
+        return (f"Check your own {', '.join(CHECKS[n].function for n in names)}: python -m "
+                f"d2lnotes check {first.name} my_work.py:{first.function} (topics: "
+                f"{', '.join(names)})")
 
     def __str__(self):
         return self.render()
@@ -346,7 +360,8 @@ class Shown:
         p.text(self.render())
 
     def _repr_html_(self):
-        return render_html(self)
+        checks = self.checks()
+        return render_html(self) + (f"<p>{html.escape(checks)}</p>" if checks else "")
 
 
 class TopicList:
