@@ -646,10 +646,17 @@ def _sha1(path):
     return file_digest(path, "sha1")
 
 
+# Where the book's own code keeps its data: ``DataModule.root`` is ``../data``, relative to
+# the folder the notebook runs in.
+BOOK_DATA = Path("..") / "data"
+
+
 def _known_copies(fname):
-    """Files named ``fname`` that d2lnotes already holds, e.g. ``data/kaggle_house/``."""
+    """Files named ``fname`` that d2lnotes (``data/``, ``data/kaggle_house/``) or the book
+    (``../data``) already holds."""
     root = _data.data_root()
-    return [p for p in (root / fname, root / "kaggle_house" / fname) if p.is_file()]
+    return [p for p in (root / fname, root / "kaggle_house" / fname, BOOK_DATA / fname)
+            if p.is_file()]
 
 
 def download(url, folder=None, sha1_hash=None, cache_dir=None):
@@ -678,6 +685,8 @@ def download(url, folder=None, sha1_hash=None, cache_dir=None):
         if copy.resolve() != fname.resolve() and good(copy):
             with atomic_path(fname) as tmp:
                 shutil.copyfile(copy, tmp)
+            print(f"d2lnotes: {fname.name} from {copy.resolve()} (SHA-1 checked), copied to "
+                  f"{fname}", file=sys.stderr)
             return str(fname)
     print(f"Downloading {fname} from {url}...", file=sys.stderr)
     try:
