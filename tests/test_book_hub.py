@@ -5,11 +5,22 @@ No test reaches the network: a download goes to a server on 127.0.0.1 that a tes
 or to ``$D2LNOTES_DATA_URL`` pointing at a closed local port.
 """
 
+import contextlib
+import hashlib
+import io
 import os
 import shutil
+import socket
 import subprocess
 import sys
+import tarfile
+import threading
+import zipfile
 from pathlib import Path
+
+import pytest
+
+from d2lnotes.utils.errors import DataError
 
 ROOT = Path(__file__).resolve().parent.parent
 TRAIN, TEST = "kaggle_house_pred_train.csv", "kaggle_house_pred_test.csv"
@@ -79,3 +90,342 @@ def test_the_1_0_kaggle_cells_find_the_csvs_in_the_books_data_folder_offline(
         assert len(lines) == 1, said
         assert str(book / "data" / name) in lines[0], lines[0]
     assert "Downloading" not in said and "127.0.0.1" not in said
+
+
+# --- servers that misbehave ----------------------------------------------------------------
+
+BODY = bytes(range(256)) * 4  # 1,024 bytes
+BODY_SHA1 = hashlib.sha1(BODY).hexdigest()
+
+
+def _headers(length):
+    return (f"HTTP/1.1 200 OK\r\nContent-Length: {length}\r\nConnection: close\r\n\r\n"
+            .encode())
+
+
+def whole(conn, stop):
+    conn.sendall(_headers(len(BODY)) + BODY)
+
+
+def short(conn, stop):
+    """Announce all of BODY, send half of it, hang up."""
+    conn.sendall(_headers(len(BODY)) + BODY[:512])
+
+
+def trickle(conn, stop):
+    """Announce BODY, then send one byte every 0.2 s (each read is quick, the whole never ends)."""
+    conn.sendall(_headers(len(BODY)))
+    for byte in BODY:
+        if stop.wait(0.2):
+            return
+        conn.sendall(bytes([byte]))
+
+
+def stall(conn, stop):
+    """Accept the request and never answer."""
+    stop.wait()
+
+
+@contextlib.contextmanager
+def serve(respond):
+    """An HTTP server on 127.0.0.1 answering every request with ``respond(conn, stop)``;
+    yields its base URL."""
+    sock = socket.create_server(("127.0.0.1", 0))
+    sock.settimeout(0.1)
+    stop = threading.Event()
+
+    def handle(conn):
+        with conn:
+            with contextlib.suppress(OSError):
+                conn.recv(65536)  # the request line and headers; any GET gets the same answer
+                respond(conn, stop)
+
+    def accept():
+        while not stop.is_set():
+            try:
+                conn, _ = sock.accept()
+            except TimeoutError:
+                continue
+            threading.Thread(target=handle, args=(conn,), daemon=True).start()
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}/"
+    finally:
+        stop.set()
+        thread.join()
+        sock.close()
+
+
+# The three fetches of the package: the 1.0 book API (a URL, no hash), the classic one (a
+# DATA_HUB name) and ch4 kaggle (a hub file, from $D2LNOTES_DATA_URL). Each takes the server's
+# base URL and the folder to download into.
+
+def fetch_1_0(base, folder):
+    from d2lnotes import d2l
+
+    return d2l.download(base + "body.bin", str(folder))
+
+
+def fetch_classic(base, folder):
+    from d2lnotes import d2l
+
+    d2l.DATA_HUB["body"] = (base + "body.bin", BODY_SHA1)
+    try:
+        return d2l.download("body", cache_dir=folder)
+    finally:
+        del d2l.DATA_HUB["body"]
+
+
+def fetch_kaggle(base, folder):
+    from d2lnotes.ch4 import kaggle
+
+    os.environ["D2LNOTES_DATA_URL"] = base  # the fixture `offline` restores it
+    return kaggle.download(TRAIN, folder)
+
+
+FETCHES = {"1.0": fetch_1_0, "classic": fetch_classic, "kaggle": fetch_kaggle}
+
+
+@pytest.fixture
+def offline(tmp_path, monkeypatch):
+    """No copy anywhere: d2lnotes' data folder and the book's ``../data`` empty, the mirror a
+    closed port; returns the folder to download into."""
+    monkeypatch.setenv("D2LNOTES_DATA", str(tmp_path / "d2lnotes-data"))
+    monkeypatch.setenv("D2LNOTES_DATA_URL", "http://127.0.0.1:9/")
+    (tmp_path / "notebook").mkdir()
+    monkeypatch.chdir(tmp_path / "notebook")  # so the book's ../data is tmp_path / "data"
+    return tmp_path / "into"
+
+
+def files_under(folder):
+    return sorted(str(p.relative_to(folder)) for p in Path(folder).rglob("*") if p.is_file())
+
+
+@pytest.mark.parametrize("fetch", FETCHES)
+def test_a_body_shorter_than_its_content_length_is_refused_by_every_fetch(fetch, offline):
+    with serve(short) as base, pytest.raises(DataError) as e:
+        FETCHES[fetch](base, offline)
+    message = str(e.value)
+    assert "512 of 1024 bytes" in message and base in message and "\n" not in message
+    assert files_under(offline.parent) == []  # nothing kept, no .part
+
+
+@pytest.mark.parametrize("respond", [trickle, stall], ids=["trickle", "stall"])
+@pytest.mark.parametrize("fetch", FETCHES)
+def test_a_trickling_or_stalled_download_gives_up_at_the_deadline(fetch, respond, offline,
+                                                                  monkeypatch):
+    monkeypatch.setenv("D2LNOTES_DOWNLOAD_TIMEOUT", "1")
+    raised = []
+
+    def attempt():
+        try:
+            FETCHES[fetch](base, offline)
+        except Exception as e:  # noqa: BLE001 - the test looks at whatever came out
+            raised.append(e)
+
+    with serve(respond) as base:
+        worker = threading.Thread(target=attempt, daemon=True)
+        worker.start()
+        worker.join(30)  # 30 times the deadline: it must be over long before
+        assert not worker.is_alive(), "the download is still running"
+    assert len(raised) == 1 and isinstance(raised[0], DataError), raised
+    message = str(raised[0])
+    assert base in message and "D2LNOTES_DOWNLOAD_TIMEOUT" in message and "\n" not in message
+    if fetch == "kaggle":  # a file of the book's hub, read from the mirror: the setting is named
+        assert "D2LNOTES_DATA_URL" in message
+    assert files_under(offline.parent) == []  # nothing kept, no .part
+
+
+# --- the mirror setting ($D2LNOTES_DATA_URL) -------------------------------------------------
+
+
+@pytest.fixture
+def mirror(hub_mirror, tmp_path, monkeypatch):
+    """The mirror of conftest's ``hub_mirror``, with no copy in d2lnotes' data folder or in
+    the book's ``../data``."""
+    monkeypatch.setenv("D2LNOTES_DATA", str(tmp_path / "d2lnotes-data"))
+    (tmp_path / "notebook").mkdir()
+    monkeypatch.chdir(tmp_path / "notebook")
+    return hub_mirror
+
+
+def test_d2l_download_of_a_book_url_fetches_from_the_mirror(mirror, tmp_path, monkeypatch):
+    from d2lnotes import d2l
+
+    folder, requested = mirror
+    (folder / "house.csv").write_bytes(BODY)
+    # 1.0: the book's URL is read from the mirror
+    path = d2l.download(d2l.DATA_URL + "house.csv", str(tmp_path / "a"), sha1_hash=BODY_SHA1)
+    assert Path(path).read_bytes() == BODY and requested == ["/house.csv"]
+    # classic: a DATA_HUB entry with the book's URL, likewise
+    monkeypatch.setitem(d2l.DATA_HUB, "house", (d2l.DATA_URL + "house.csv", BODY_SHA1))
+    path = d2l.download("house", cache_dir=tmp_path / "b")
+    assert Path(path).read_bytes() == BODY and requested == ["/house.csv"] * 2
+
+
+@pytest.mark.parametrize("fetch", ["1.0", "classic"])
+def test_a_failed_book_download_names_the_mirror_setting(fetch, mirror, tmp_path, monkeypatch):
+    from d2lnotes import d2l
+
+    monkeypatch.setitem(d2l.DATA_HUB, "gone", (d2l.DATA_URL + "gone.csv", BODY_SHA1))
+    with pytest.raises(DataError) as e:
+        if fetch == "1.0":
+            d2l.download(d2l.DATA_URL + "gone.csv", str(tmp_path / "a"), sha1_hash=BODY_SHA1)
+        else:
+            d2l.download("gone")
+    message = str(e.value)
+    assert os.environ["D2LNOTES_DATA_URL"] + "gone.csv" in message
+    assert "D2LNOTES_DATA_URL" in message and "404" in message and "\n" not in message
+
+
+@pytest.mark.parametrize("setting", ["not a url", "ftp://mirror.example/d2l/",
+                                     "http://[::1/", "http://mirror.example:99999/", "http://"])
+@pytest.mark.parametrize("fetch", FETCHES)
+def test_garbage_in_the_mirror_setting_is_a_one_line_error(fetch, setting, offline):
+    from d2lnotes import d2l
+
+    def call():
+        if fetch == "kaggle":  # ch4 kaggle reads the setting itself
+            return FETCHES[fetch](setting, offline)
+        os.environ["D2LNOTES_DATA_URL"] = setting  # the fixture `offline` restores it
+        if fetch == "1.0":
+            return d2l.download(d2l.DATA_URL + "body.bin", str(offline))
+        return d2l.download("kaggle_house_train", cache_dir=offline)
+
+    with pytest.raises(DataError) as e:
+        call()
+    message = str(e.value)
+    assert f"D2LNOTES_DATA_URL={setting!r}" in message and "\n" not in message
+    assert files_under(offline.parent) == []
+
+
+def test_a_url_that_is_not_http_says_so(offline):
+    from d2lnotes import d2l
+
+    for url in ("ftp://example.com/data/x.csv", "file:///etc/passwd"):
+        with pytest.raises(DataError, match="only http:// and https://"):
+            d2l.download(url, str(offline))
+        with pytest.raises(DataError, match="only http:// and https://"):
+            d2l.download(url)
+
+
+# --- extracting archives ---------------------------------------------------------------------
+
+
+def member(name, type=tarfile.REGTYPE, data=b"", **fields):
+    """A tar member and its bytes; ``fields`` set TarInfo attributes (linkname, mode, ...)."""
+    info = tarfile.TarInfo(name)
+    info.type, info.size, info.mode = type, len(data), 0o644
+    for field, value in fields.items():
+        setattr(info, field, value)
+    return info, data
+
+
+def write_tar(path, members, mode="w"):
+    with tarfile.open(path, mode) as tar:
+        for info, data in members:
+            tar.addfile(info, io.BytesIO(data) if info.isfile() else None)
+    return path
+
+
+# Both editions' extract over an archive in d2lnotes' data folder: the classic one through a
+# DATA_HUB entry (download_extract), the 1.0 one by path into the archive's folder.
+
+def extract_classic(archive):
+    from d2lnotes import d2l
+
+    d2l.DATA_HUB[archive.name] = (d2l.DATA_URL + archive.name,
+                                  hashlib.sha1(archive.read_bytes()).hexdigest())
+    try:
+        return d2l.download_extract(archive.name)
+    finally:
+        del d2l.DATA_HUB[archive.name]
+
+
+def extract_1_0(archive):
+    from d2lnotes import d2l
+
+    return d2l.extract(str(archive), str(archive.parent))
+
+
+EXTRACTS = {"classic": extract_classic, "1.0": extract_1_0}
+
+
+@pytest.fixture
+def data_folder(offline, tmp_path):
+    """d2lnotes' data folder, with ``victim.txt`` just outside it."""
+    folder = Path(os.environ["D2LNOTES_DATA"])
+    folder.mkdir()
+    (tmp_path / "victim.txt").write_text("keep me")
+    return folder
+
+
+HOSTILE = {
+    # tar resolves a hard link from the archive's root: this one points outside, and the
+    # regular file of the same name that follows would be written through it
+    "hard link out": ("x/h", [member("x/h", tarfile.LNKTYPE, linkname="../victim.txt"),
+                              member("x/h", data=b"overwritten")]),
+    "symlink out": ("x/s", [member("x/s", tarfile.SYMTYPE, linkname="../../victim.txt")]),
+    "absolute": ("/tmp/d2lnotes-absolute.txt", [member("/tmp/d2lnotes-absolute.txt")]),
+    "dot dot": ("../victim.txt", [member("../victim.txt", data=b"overwritten")]),
+    "fifo": ("pipe", [member("pipe", tarfile.FIFOTYPE)]),
+    "char device": ("null", [member("null", tarfile.CHRTYPE, devmajor=1, devminor=3)]),
+    "block device": ("disk", [member("disk", tarfile.BLKTYPE, devmajor=7, devminor=0)]),
+    "setuid": ("tool", [member("tool", data=b"#!/bin/sh\n", mode=0o4755)]),
+    "setgid": ("tool", [member("tool", data=b"#!/bin/sh\n", mode=0o2755)]),
+}
+
+
+@pytest.mark.parametrize("case", HOSTILE)
+@pytest.mark.parametrize("edition", EXTRACTS)
+def test_a_hostile_tar_member_is_refused_by_name_before_anything_is_written(
+        edition, case, data_folder, tmp_path):
+    name, members = HOSTILE[case]
+    archive = write_tar(data_folder / "evil.tar", members)
+    with pytest.raises(DataError) as e:
+        EXTRACTS[edition](archive)
+    message = str(e.value)
+    assert repr(name) in message and str(archive) in message and "\n" not in message
+    assert (tmp_path / "victim.txt").read_text() == "keep me"
+    assert files_under(data_folder) == ["evil.tar"]
+    assert not Path("/tmp/d2lnotes-absolute.txt").exists()
+
+
+@pytest.mark.parametrize("edition", EXTRACTS)
+def test_links_inside_the_folder_are_extracted(edition, data_folder):
+    archive = write_tar(data_folder / "good.tar", [
+        member("d/a.txt", data=b"hi"),
+        member("d/link", tarfile.SYMTYPE, linkname="a.txt"),  # from d/, as a symlink reads
+        member("d/hard", tarfile.LNKTYPE, linkname="d/a.txt"),  # from the root, as tar does
+        member("d/run.sh", data=b"#!/bin/sh\n", mode=0o755),
+    ])
+    EXTRACTS[edition](archive)
+    assert [(data_folder / "d" / f).read_bytes() for f in ("a.txt", "link", "hard")] == [b"hi"] * 3
+    assert (data_folder / "d" / "link").is_symlink()
+    assert os.access(data_folder / "d" / "run.sh", os.X_OK)
+
+
+BOMB_SIZE = 128 << 20  # 128 MiB of zeros, which compress to about 0.1 MiB
+
+
+def tar_bomb(path):
+    return write_tar(path, [member("zeros", data=bytes(BOMB_SIZE))], mode="w:gz")
+
+
+def zip_bomb(path):
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("zeros", bytes(BOMB_SIZE))
+    return path
+
+
+@pytest.mark.parametrize("bomb", [tar_bomb, zip_bomb], ids=["tar.gz", "zip"])
+@pytest.mark.parametrize("edition", EXTRACTS)
+def test_an_archive_that_expands_far_beyond_its_size_is_refused(edition, bomb, data_folder):
+    archive = bomb(data_folder / ("bomb.tar.gz" if bomb is tar_bomb else "bomb.zip"))
+    assert archive.stat().st_size < BOMB_SIZE / 100
+    with pytest.raises(DataError, match="would expand to 128.0 MiB") as e:
+        EXTRACTS[edition](archive)
+    assert str(archive) in str(e.value)
+    assert files_under(data_folder) == [archive.name]
