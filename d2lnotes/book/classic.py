@@ -521,37 +521,22 @@ matmul, int32, float32, concat, stack, abs, eye = (torch.matmul, torch.int32, to
                                                    torch.cat, torch.stack, torch.abs, torch.eye)
 
 
+def tensor_method(method):
+    """The book's function form of a tensor method: ``alias(x, *args)`` is ``x.method(*args)``."""
+    def alias(x, *args, **kwargs):
+        return getattr(x, method)(*args, **kwargs)
+
+    alias.__name__ = alias.__qualname__ = method
+    alias.__doc__ = f"``x.{method}(*args, **kwargs)``"
+    return alias
+
+
+size, reshape, to, transpose = (tensor_method("numel"), tensor_method("reshape"),
+                                tensor_method("to"), tensor_method("t"))
+reduce_sum, reduce_mean, argmax, astype = (tensor_method("sum"), tensor_method("mean"),
+                                           tensor_method("argmax"), tensor_method("type"))
+
+
 def numpy(x, *args, **kwargs):
+    """``x`` as a NumPy array, detached from autograd first."""
     return x.detach().numpy(*args, **kwargs)
-
-
-def size(x, *args, **kwargs):
-    return x.numel(*args, **kwargs)
-
-
-def reshape(x, *args, **kwargs):
-    return x.reshape(*args, **kwargs)
-
-
-def to(x, *args, **kwargs):
-    return x.to(*args, **kwargs)
-
-
-def reduce_sum(x, *args, **kwargs):
-    return x.sum(*args, **kwargs)
-
-
-def reduce_mean(x, *args, **kwargs):
-    return x.mean(*args, **kwargs)
-
-
-def argmax(x, *args, **kwargs):
-    return x.argmax(*args, **kwargs)
-
-
-def astype(x, *args, **kwargs):
-    return x.type(*args, **kwargs)
-
-
-def transpose(x, *args, **kwargs):
-    return x.t(*args, **kwargs)

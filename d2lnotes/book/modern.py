@@ -33,7 +33,7 @@ from ..utils import data as _data
 from ..utils import hub
 from ..utils.hub import DATA_URL
 from .classic import download as classic_download
-from .classic import show_images, try_all_gpus, try_gpu  # the same contract in both editions
+from .classic import show_images, tensor_method, try_all_gpus, try_gpu  # one contract for both
 
 __all__ = [
     "DATA_URL", "Classifier", "DataModule", "FashionMNIST", "HyperParameters",
@@ -52,16 +52,8 @@ int64, sigmoid = torch.int64, torch.sigmoid
 ones_like, zeros_like, batch_matmul = torch.ones_like, torch.zeros_like, torch.bmm
 
 
-def expand_dims(x, *args, **kwargs):
-    return x.unsqueeze(*args, **kwargs)
-
-
-def swapaxes(x, *args, **kwargs):
-    return x.swapaxes(*args, **kwargs)
-
-
-def repeat(x, *args, **kwargs):
-    return x.repeat(*args, **kwargs)
+expand_dims, swapaxes, repeat = (tensor_method("unsqueeze"), tensor_method("swapaxes"),
+                                 tensor_method("repeat"))
 
 
 # --- utilities (§3.2.1) -------------------------------------------------------------------
