@@ -43,7 +43,7 @@ DEADLINE = "D2LNOTES_DOWNLOAD_TIMEOUT"
 DEFAULT_DEADLINE = 60.0
 # An archive may expand to EXPAND_RATIO times its own size, plus EXPAND_SLACK bytes.
 EXPAND_RATIO = 50
-EXPAND_SLACK = 64 << 20
+EXPAND_SLACK = 16 << 20
 
 
 def book_data():
