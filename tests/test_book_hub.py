@@ -399,6 +399,23 @@ def test_links_inside_the_folder_are_extracted(edition, data_folder):
     assert os.access(data_folder / "d" / "run.sh", os.X_OK)
 
 
+@pytest.mark.parametrize("kind", ["tar", "zip"])
+@pytest.mark.parametrize("edition", EXTRACTS)
+def test_a_link_already_in_the_folder_does_not_carry_a_member_out(edition, kind, data_folder,
+                                                                   tmp_path):
+    (tmp_path / "elsewhere").mkdir()
+    (data_folder / "x").symlink_to(tmp_path / "elsewhere")
+    if kind == "tar":
+        archive = write_tar(data_folder / "a.tar", [member("x/planted.txt", data=b"hi")])
+    else:
+        archive = data_folder / "a.zip"
+        with zipfile.ZipFile(archive, "w") as z:
+            z.writestr("x/planted.txt", "hi")
+    with pytest.raises(DataError, match="'x/planted.txt': it would be written outside"):
+        EXTRACTS[edition](archive)
+    assert list((tmp_path / "elsewhere").iterdir()) == []
+
+
 BOMB_SIZE = 32 << 20  # 32 MiB of zeros, which compress to about 0.15 MiB
 
 

@@ -165,7 +165,7 @@ def fetch(url, path, sha1_hash=None, advice=None):
     path = Path(path)
     source = source_of(url)
     advice = advice or f"put a good copy at {path} and run again"
-    where = f", the mirror in {MIRROR}," if source != url else ""
+    where = f"the mirror in {MIRROR}, " if source != url else ""
     if url.startswith(DATA_URL) and source == url and MIRROR not in advice:
         advice += f", or set {MIRROR} to a mirror of the book's data hub"
     if urllib.parse.urlsplit(source).scheme not in ("http", "https"):
@@ -176,11 +176,11 @@ def fetch(url, path, sha1_hash=None, advice=None):
         path.parent.mkdir(parents=True, exist_ok=True)
         with atomic_path(path) as tmp:
             reason = _transfer(source, tmp, seconds)
-            if reason is None and sha1_hash is not None and sha1_of(tmp) != sha1_hash:
-                reason = (f"it arrived with SHA-1 {sha1_of(tmp)}, expected {sha1_hash}, and "
-                          "was discarded")
+            actual = sha1_of(tmp) if reason is None and sha1_hash is not None else sha1_hash
+            if actual != sha1_hash:
+                reason = f"it arrived with SHA-1 {actual}, expected {sha1_hash}, and was discarded"
             if reason is not None:
-                raise DataError(f"{path.name} could not be downloaded from {source}{where} "
+                raise DataError(f"{path.name} could not be downloaded from {where}{source} "
                                 f"({reason}); {advice}")
     except OSError as e:  # the folder, not the network: a full disk, a read-only folder
         raise DataError(f"cannot write {path} ({e.strerror or e}); {advice}") from None
@@ -233,17 +233,21 @@ def _check_tar_member(member, links):
     return None
 
 
-def _members(fp):
+def _members(fp, folder):
     """``(name, expanded size, why refused or None)`` of every member of an open archive."""
-    if isinstance(fp, zipfile.ZipFile):
-        for info in fp.infolist():
-            bad = info.filename.startswith("/") or _lexical(info.filename) is None
-            yield info.filename, info.file_size, "it would be written outside" if bad else None
-        return
     links = set()
-    for member in fp.getmembers():
-        size = member.size if member.isfile() else 0
-        yield member.name, size, _check_tar_member(member, links)
+    zipped = isinstance(fp, zipfile.ZipFile)
+    for member in fp.infolist() if zipped else fp.getmembers():
+        name = member.filename if zipped else member.name
+        if zipped:
+            outside = name.startswith("/") or _lexical(name) is None
+            why, size = "it would be written outside" if outside else None, member.file_size
+        else:
+            why, size = _check_tar_member(member, links), member.size if member.isfile() else 0
+        # a link already in the folder (say data/x -> /etc) must not carry a member out
+        if why is None and not (folder / name).resolve().is_relative_to(folder.resolve()):
+            why = "it would be written outside"
+        yield name, size, why
 
 
 def extract(archive, folder):
@@ -264,7 +268,7 @@ def extract(archive, folder):
     try:
         with opener(archive) as fp:
             total = 0
-            for member, size, why in _members(fp):
+            for member, size, why in _members(fp, folder):
                 if why:
                     if why.endswith("outside"):
                         why += f" {folder}"
