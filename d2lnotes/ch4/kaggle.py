@@ -60,8 +60,7 @@ def download(name, root=None):
         return path
     return fetch(DATA_URL + name, path, expected, advice=(
         f"copy kaggle_house_pred_train.csv and kaggle_house_pred_test.csv into {folder}, "
-        "point --data-dir or D2LNOTES_DATA at a folder whose kaggle_house/ holds them, "
-        "or set D2LNOTES_DATA_URL to a mirror of the book's data hub"))
+        "or point --data-dir or D2LNOTES_DATA at a folder whose kaggle_house/ holds them"))
 
 
 def read_kaggle_house(root=None):
