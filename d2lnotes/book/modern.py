@@ -647,7 +647,7 @@ def download(url, folder=None, sha1_hash=None, cache_dir=None):
     copy = sha1_hash and hub.verified_copy(path.name, [root, root / "kaggle_house",
                                                        hub.book_data()], sha1_hash)
     if copy:
-        hub.copy_verified(copy, path)
+        hub.atomic_copy(copy, path)
         print(f"d2lnotes: {path.name} from {copy.resolve()} (SHA-1 checked), copied to {path}",
               file=sys.stderr)
         return str(path)

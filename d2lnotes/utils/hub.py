@@ -292,7 +292,7 @@ def extract(archive, folder):
     return folder
 
 
-def copy_verified(source, path):
+def atomic_copy(source, path):
     """Copy ``source`` to ``path`` atomically; return ``path``."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(path) as tmp:
