@@ -100,6 +100,32 @@ def kaggle_house():
     return _provide("Kaggle house prices", get)
 
 
+@pytest.fixture
+def hub_mirror(tmp_path, monkeypatch):
+    """A mirror of the book's data hub: ``http.server`` on 127.0.0.1 serving
+    ``tmp_path / 'hub'``, named in ``$D2LNOTES_DATA_URL``; yields the folder and the list of
+    paths requested from it."""
+    import http.server
+    import threading
+
+    folder, requested = tmp_path / "hub", []
+    folder.mkdir()
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, directory=str(folder), **kwargs)
+
+        def log_message(self, format, *args):
+            requested.append(self.path)
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("D2LNOTES_DATA_URL", f"http://127.0.0.1:{server.server_port}/")
+    yield folder, requested
+    server.shutdown()
+    server.server_close()
+
+
 def _trained(name, data):
     """``name``'s result from the background process, or trained here if it has not got it
     (a fixture asked for with ``request.getfixturevalue``)."""

@@ -20,6 +20,7 @@ from torch import nn
 from d2lnotes import d2l
 from d2lnotes.book import modern, redirect
 from d2lnotes.book import run as book_run
+from d2lnotes.utils.errors import DataError
 
 ROOT = Path(__file__).resolve().parents[1]
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -403,9 +404,7 @@ def _hub_entry(monkeypatch, name, content, fname="thing.csv"):
 
 
 def test_download_looks_in_the_data_folder_then_fetches_atomically_with_the_hash(
-        tmp_path, monkeypatch):
-    from d2lnotes.book import classic
-
+        tmp_path, monkeypatch, hub_mirror):
     monkeypatch.setenv("D2LNOTES_DATA", str(tmp_path / "data"))
     for name in list(d2l.DATA_HUB):  # only this test's entries (restored afterwards)
         monkeypatch.delitem(d2l.DATA_HUB, name)
@@ -413,19 +412,18 @@ def test_download_looks_in_the_data_folder_then_fetches_atomically_with_the_hash
     good = b"a,b\n1,2\n"
     _hub_entry(monkeypatch, "thing", good)
     (tmp_path / "data" / "kaggle_house" / "thing.csv").write_bytes(good)
-    fetched = []
-    monkeypatch.setattr(classic, "_fetch", lambda url, dest: fetched.append(url))
+    hub, fetched = hub_mirror  # the book's URLs are read from this local mirror
     assert d2l.download("thing") == str(tmp_path / "data" / "kaggle_house" / "thing.csv")
     assert fetched == []  # found in d2lnotes' data folder: no network
 
     (tmp_path / "data" / "kaggle_house" / "thing.csv").unlink()
-    monkeypatch.setattr(classic, "_fetch", lambda url, dest: Path(dest).write_bytes(good))
+    (hub / "thing.csv").write_bytes(good)
     d2l.download_all()  # fetches what is missing, into the data folder
     assert (tmp_path / "data" / "thing.csv").read_bytes() == good
 
     _hub_entry(monkeypatch, "bad", b"expected", fname="bad.csv")
-    monkeypatch.setattr(classic, "_fetch", lambda url, dest: Path(dest).write_bytes(b"other"))
-    with pytest.raises(OSError, match="SHA-1"):
+    (hub / "bad.csv").write_bytes(b"other")
+    with pytest.raises(DataError, match="SHA-1"):  # every download's one error type
         d2l.download("bad", cache_dir=tmp_path / "cache")
     assert list((tmp_path / "cache").iterdir()) == []  # nothing half-written or wrong kept
     with pytest.raises(KeyError, match="not in DATA_HUB"):
@@ -446,7 +444,7 @@ def test_download_extract_refuses_to_write_outside_its_folder(tmp_path, monkeypa
         (tmp_path / "data" / f"{name}.zip").write_bytes(content)
     assert d2l.download_extract("ok") == str(tmp_path / "data" / "ok")
     assert (tmp_path / "data" / "ok" / "a.txt").read_text() == "hi"
-    with pytest.raises(ValueError, match="outside"):
+    with pytest.raises(DataError, match="outside"):  # every extract's one error type
         d2l.download_extract("evil")
     assert not (tmp_path / "evil.txt").exists()
 

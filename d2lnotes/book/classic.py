@@ -13,7 +13,9 @@ book name                       core piece
 ``evaluate_accuracy``           ``utils.train.evaluate`` (a fraction)
 ``train_epoch_ch3``             the book's own backward convention, see its docstring
 ``Animator``                    ``utils.plot.new_figure`` + ``utils.plot.save``
-``download``                    ``ch4.kaggle.sha1_of`` + ``utils.io.atomic_path``
+``DATA_HUB``, ``DATA_URL``      ``utils.hub``'s own (the same objects)
+``download``                    ``utils.hub.verified_copy``, else ``utils.hub.fetch``
+``download_extract``            ``download``, then ``utils.hub.extract``
 ==============================  ==============================================================
 
 ``plot``, ``show_images`` and ``predict_ch3`` draw on pyplot, as the book does; pyplot is
@@ -21,18 +23,16 @@ imported on first use (``d2l.plt`` included), never by ``import d2lnotes``.
 """
 
 import os
-import sys
-import tarfile
 import time
 import weakref
-import zipfile
 from pathlib import Path
 
 import torch
 
 from ..utils import data as _data
+from ..utils import hub
 from ..utils import train as _train
-from ..utils.io import atomic_path, file_digest
+from ..utils.hub import DATA_HUB, DATA_URL
 
 __all__ = [
     # plotting (§2.4, §3.5, §3.6)
@@ -458,36 +458,12 @@ def evaluate_loss(net, data_iter, loss):
     return total / count
 
 
-DATA_URL = "http://d2l-data.s3-accelerate.amazonaws.com/"
-# name -> (url, SHA-1): the book's hub entries for chapters 2-4 (§4.10)
-DATA_HUB = {
-    "kaggle_house_train": (DATA_URL + "kaggle_house_pred_train.csv",
-                           "585e9cc93e70b39160e7921475f9bcd7d31219ce"),
-    "kaggle_house_test": (DATA_URL + "kaggle_house_pred_test.csv",
-                          "fa19780a7b011d9b009e8bff8e99922a8ee2eb90"),
-}
-
-
-def _sha1(path):
-    return file_digest(path, "sha1")
-
-
-def _fetch(url, dest):
-    """Copy ``url`` to ``dest``; a separate function so tests can replace the network."""
-    import urllib.request
-
-    with urllib.request.urlopen(url, timeout=60) as response, open(dest, "wb") as f:
-        while block := response.read(1 << 20):
-            f.write(block)
-
-
 def download(name, cache_dir=None):
     """Return the local path of ``DATA_HUB[name]``, downloading it only if needed (§4.10).
 
-    A file with the right SHA-1 is looked for in d2lnotes' data folder first (its
-    ``kaggle_house/`` and itself), then in ``cache_dir``. A download goes to ``cache_dir``
-    (default: d2lnotes' data folder) through a ``.part`` file that is renamed only when
-    its SHA-1 is right.
+    A file with the right SHA-1 is looked for in d2lnotes' data folder (its ``kaggle_house/``
+    and itself), in ``cache_dir``, and in the book's own ``../data``. A download goes to
+    ``cache_dir`` (default: d2lnotes' data folder) through ``hub.fetch``: whole and verified.
     """
     if name not in DATA_HUB:
         raise KeyError(f"{name!r} is not in DATA_HUB (known: {', '.join(sorted(DATA_HUB))}); "
@@ -495,62 +471,24 @@ def download(name, cache_dir=None):
     url, sha1_hash = DATA_HUB[name]
     fname = url.split("/")[-1]
     root = _data.data_root()
-    folders = [root / "kaggle_house", root] + ([Path(cache_dir)] if cache_dir else [])
-    for folder in folders:
-        if (folder / fname).is_file() and _sha1(folder / fname) == sha1_hash:
-            return str(folder / fname)
     target = Path(cache_dir) if cache_dir else root
-    target.mkdir(parents=True, exist_ok=True)
-    print(f"Downloading {target / fname} from {url}...")
-    try:
-        with atomic_path(target / fname) as tmp:
-            _fetch(url, tmp)
-            actual = _sha1(tmp)
-            if actual != sha1_hash:
-                raise OSError(f"its SHA-1 is {actual}, expected {sha1_hash}")
-    except OSError as e:
-        reason = getattr(e, "reason", None) or e.strerror or str(e) or type(e).__name__
-        raise OSError(f"{fname} is in none of {', '.join(map(str, folders))} and could not be "
-                      f"downloaded from {url} ({reason}); copy it into {folders[0]}") from None
-    return str(target / fname)
-
-
-def _inside(folder, member):
-    folder = Path(folder).resolve()
-    return (folder / member).resolve().is_relative_to(folder)
+    found = hub.verified_copy(fname, [root / "kaggle_house", root, target, hub.book_data()],
+                              sha1_hash)
+    if found is not None:
+        return str(found)
+    return str(hub.fetch(url, target / fname, sha1_hash))
 
 
 def download_extract(name, folder=None):
     """Download a zip or tar archive of ``DATA_HUB`` and extract it beside itself (§4.10).
 
-    An archive member that would land outside that folder (``..``, an absolute path, a
-    link out) is refused with ``ValueError`` before anything is written.
+    ``hub.extract`` checks every member first: one outside that folder, a device, FIFO or
+    setuid file, or an archive expanding far beyond its size is refused with ``DataError``.
     """
     fname = download(name)
     base_dir = os.path.dirname(fname)
-    data_dir, ext = os.path.splitext(fname)
-    if ext == ".zip":
-        with zipfile.ZipFile(fname, "r") as fp:
-            bad = [m for m in fp.namelist() if not _inside(base_dir, m)]
-            if bad:
-                raise ValueError(f"{fname}: refusing to extract {bad[0]!r}, which would be "
-                                 f"written outside {base_dir}")
-            fp.extractall(base_dir)
-    elif ext in (".tar", ".gz"):
-        with tarfile.open(fname, "r") as fp:
-            bad = [m.name for m in fp.getmembers() if not _inside(base_dir, m.name)
-                   or ((m.issym() or m.islnk())
-                       and not _inside(base_dir, Path(m.name).parent / m.linkname))]
-            if bad:
-                raise ValueError(f"{fname}: refusing to extract {bad[0]!r}, which would be "
-                                 f"written outside {base_dir}")
-            if sys.version_info >= (3, 12):
-                fp.extractall(base_dir, filter="data")
-            else:
-                fp.extractall(base_dir)
-    else:
-        raise ValueError(f"{fname}: only zip and tar archives can be extracted")
-    return os.path.join(base_dir, folder) if folder else data_dir
+    hub.extract(fname, base_dir)
+    return os.path.join(base_dir, folder) if folder else os.path.splitext(fname)[0]
 
 
 def download_all():
@@ -583,37 +521,22 @@ matmul, int32, float32, concat, stack, abs, eye = (torch.matmul, torch.int32, to
                                                    torch.cat, torch.stack, torch.abs, torch.eye)
 
 
+def tensor_method(method):
+    """The book's function form of a tensor method: ``alias(x, *args)`` is ``x.method(*args)``."""
+    def alias(x, *args, **kwargs):
+        return getattr(x, method)(*args, **kwargs)
+
+    alias.__name__ = alias.__qualname__ = method
+    alias.__doc__ = f"``x.{method}(*args, **kwargs)``"
+    return alias
+
+
+size, reshape, to, transpose = (tensor_method("numel"), tensor_method("reshape"),
+                                tensor_method("to"), tensor_method("t"))
+reduce_sum, reduce_mean, argmax, astype = (tensor_method("sum"), tensor_method("mean"),
+                                           tensor_method("argmax"), tensor_method("type"))
+
+
 def numpy(x, *args, **kwargs):
+    """``x`` as a NumPy array, detached from autograd first."""
     return x.detach().numpy(*args, **kwargs)
-
-
-def size(x, *args, **kwargs):
-    return x.numel(*args, **kwargs)
-
-
-def reshape(x, *args, **kwargs):
-    return x.reshape(*args, **kwargs)
-
-
-def to(x, *args, **kwargs):
-    return x.to(*args, **kwargs)
-
-
-def reduce_sum(x, *args, **kwargs):
-    return x.sum(*args, **kwargs)
-
-
-def reduce_mean(x, *args, **kwargs):
-    return x.mean(*args, **kwargs)
-
-
-def argmax(x, *args, **kwargs):
-    return x.argmax(*args, **kwargs)
-
-
-def astype(x, *args, **kwargs):
-    return x.type(*args, **kwargs)
-
-
-def transpose(x, *args, **kwargs):
-    return x.t(*args, **kwargs)

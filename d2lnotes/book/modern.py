@@ -12,7 +12,7 @@ Each name maps to a core piece:
 - ``DataModule.get_tensorloader`` and every loader is a ``utils.data.ArrayLoader``;
 - ``ProgressBoard`` draws with ``utils.plot`` (no pyplot): in Jupyter it redraws in place,
   in a terminal the ``Trainer`` prints one line per epoch and the board writes a PNG;
-- downloads write through ``utils.io.atomic_path`` and check the SHA-1.
+- ``download`` and ``extract`` are ``utils.hub``'s verified fetch and safe extract.
 """
 
 import atexit
@@ -20,12 +20,9 @@ import collections
 import contextlib
 import inspect
 import os
-import shutil
 import sys
-import tarfile
 import time
 import weakref
-import zipfile
 from pathlib import Path
 
 import torch
@@ -33,9 +30,10 @@ from torch import nn
 from torch.nn import functional as F
 
 from ..utils import data as _data
-from ..utils.errors import D2LError, DataError
-from ..utils.io import atomic_path, file_digest
-from .classic import try_all_gpus, try_gpu  # the same contract in both editions
+from ..utils import hub
+from ..utils.hub import DATA_URL
+from .classic import download as classic_download
+from .classic import show_images, tensor_method, try_all_gpus, try_gpu  # one contract for both
 
 __all__ = [
     "DATA_URL", "Classifier", "DataModule", "FashionMNIST", "HyperParameters",
@@ -48,23 +46,14 @@ __all__ = [
     "repeat",
 ]
 
-DATA_URL = "http://d2l-data.s3-accelerate.amazonaws.com/"
 nn_Module = nn.Module
 
 int64, sigmoid = torch.int64, torch.sigmoid
 ones_like, zeros_like, batch_matmul = torch.ones_like, torch.zeros_like, torch.bmm
 
 
-def expand_dims(x, *args, **kwargs):
-    return x.unsqueeze(*args, **kwargs)
-
-
-def swapaxes(x, *args, **kwargs):
-    return x.swapaxes(*args, **kwargs)
-
-
-def repeat(x, *args, **kwargs):
-    return x.repeat(*args, **kwargs)
+expand_dims, swapaxes, repeat = (tensor_method("unsqueeze"), tensor_method("swapaxes"),
+                                 tensor_method("repeat"))
 
 
 # --- utilities (§3.2.1) -------------------------------------------------------------------
@@ -570,12 +559,10 @@ class FashionMNIST(DataModule):
 
     def visualize(self, batch, nrows=1, ncols=8, labels=()):
         """Show the first ``nrows * ncols`` images of ``batch`` with their labels (§4.2)."""
-        from .. import d2l
-
         X, y = batch
         if not labels:
             labels = self.text_labels(y)
-        d2l.show_images(X.squeeze(1), nrows, ncols, titles=labels)
+        show_images(X.squeeze(1), nrows, ncols, titles=labels)
 
 
 class Classifier(Module):
@@ -642,81 +629,35 @@ def num_gpus():
 # --- downloads (§B.2) -------------------------------------------------------------------------
 
 
-def _sha1(path):
-    return file_digest(path, "sha1")
-
-
-def _known_copies(fname):
-    """Files named ``fname`` that d2lnotes already holds, e.g. ``data/kaggle_house/``."""
-    root = _data.data_root()
-    return [p for p in (root / fname, root / "kaggle_house" / fname) if p.is_file()]
-
-
 def download(url, folder=None, sha1_hash=None, cache_dir=None):
-    """Return the local path of ``url``, fetching it only when no good copy exists.
+    """Return the local path of ``url`` in ``folder``, fetching it only when no good copy exists.
 
     Takes both editions' calls: 1.0's ``download(url, folder, sha1_hash)`` and the classic
-    ``download(name, cache_dir=...)`` with a ``DATA_HUB`` name. A copy in ``folder`` or in
-    d2lnotes' data folder is used when its SHA-1 matches; a fetched file is checked and
-    written atomically.
+    ``download(name, cache_dir=...)`` with a ``DATA_HUB`` name. With a hash, a copy in
+    d2lnotes' data folder or in the book's ``../data`` is copied into ``folder`` (one line
+    says from where) instead of a download; a download goes through ``hub.fetch``.
     """
-    from . import classic
-
     folder = folder if folder is not None else cache_dir
-    if not str(url).startswith(("http://", "https://")):  # a DATA_HUB name
-        return classic.download(url, folder) if folder is not None else classic.download(url)
-    folder = Path(folder) if folder is not None else _data.data_root()
-    fname = folder / url.split("/")[-1]
-
-    def good(path):
-        return sha1_hash is None or _sha1(path) == sha1_hash
-
-    if fname.is_file() and good(fname):
-        return str(fname)
-    folder.mkdir(parents=True, exist_ok=True)
-    for copy in _known_copies(fname.name):
-        if copy.resolve() != fname.resolve() and good(copy):
-            with atomic_path(fname) as tmp:
-                shutil.copyfile(copy, tmp)
-            return str(fname)
-    print(f"Downloading {fname} from {url}...", file=sys.stderr)
-    try:
-        with atomic_path(fname) as tmp:
-            classic._fetch(url, tmp)
-            if not good(tmp):
-                raise DataError(f"{url} has SHA-1 {_sha1(tmp)}, expected {sha1_hash}; "
-                                "the file was not kept, try again later")
-    except OSError as e:
-        raise DataError(f"cannot download {url} ({e}); put the file at {fname} "
-                        "and run again") from None
-    return str(fname)
-
-
-def _safe_members(names, folder):
-    folder = Path(folder).resolve()
-    for name in names:
-        target = (folder / name).resolve()
-        if target != folder and folder not in target.parents:
-            raise D2LError(f"refusing to extract {name!r}: it would be written outside "
-                           f"{folder}")
+    if "://" not in str(url):  # a DATA_HUB name
+        return classic_download(url, folder)
+    path = Path(folder if folder is not None else _data.data_root()) / url.split("/")[-1]
+    if path.is_file() and (sha1_hash is None or hub.sha1_of(path) == sha1_hash):
+        return str(path)
+    root = _data.data_root()
+    copy = sha1_hash and hub.verified_copy(path.name, [root, root / "kaggle_house",
+                                                       hub.book_data()], sha1_hash)
+    if copy:
+        hub.atomic_copy(copy, path)
+        print(f"d2lnotes: {path.name} from {copy.resolve()} (SHA-1 checked), copied to {path}",
+              file=sys.stderr)
+        return str(path)
+    return str(hub.fetch(url, path, sha1_hash))
 
 
 def extract(filename, folder=None):
     """Extract a zip or tar file into ``folder`` (default: the file's own folder).
 
-    An archive member that would land outside ``folder`` is refused before anything is written.
+    ``hub.extract`` checks every member first: one outside ``folder``, a device, FIFO or
+    setuid file, or an archive expanding far beyond its size is refused with ``DataError``.
     """
-    folder = folder if folder is not None else os.path.dirname(filename)
-    ext = os.path.splitext(filename)[1]
-    if ext == ".zip":
-        with zipfile.ZipFile(filename) as fp:
-            _safe_members(fp.namelist(), folder)
-            fp.extractall(folder)
-    elif ext in (".tar", ".gz", ".tgz"):
-        with tarfile.open(filename) as fp:
-            _safe_members([m.name for m in fp.getmembers()]
-                          + [m.linkname for m in fp.getmembers() if m.issym() or m.islnk()],
-                          folder)
-            fp.extractall(folder)
-    else:
-        raise D2LError(f"cannot extract {filename}: only .zip, .tar, .tar.gz and .tgz files")
+    hub.extract(filename, folder if folder is not None else os.path.dirname(filename))

@@ -7,25 +7,20 @@ Training is a linear model, Adam and ``nn.MSELoss`` on the one loop of
 """
 
 import csv
-import os
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 
 import torch
 from torch import nn
 
-from ..utils.data import announce, data_root, load_array
+from ..utils.data import data_root, load_array
 from ..utils.errors import DataError
-from ..utils.io import atomic_path, file_digest
+from ..utils.hub import DATA_HUB, DATA_URL, data_url, fetch, sha1_of
+from ..utils.io import atomic_path
 from ..utils.train import History, train
 
-DATA_URL = "http://d2l-data.s3-accelerate.amazonaws.com/"  # the book's data hub
-# file name -> SHA-1, the book's DATA_HUB entries (§4.10)
-KAGGLE_FILES = {
-    "kaggle_house_pred_train.csv": "585e9cc93e70b39160e7921475f9bcd7d31219ce",
-    "kaggle_house_pred_test.csv": "fa19780a7b011d9b009e8bff8e99922a8ee2eb90",
-}
+# file name -> SHA-1, from the book's DATA_HUB entries (§4.10)
+KAGGLE_FILES = dict((url.split("/")[-1], sha1) for url, sha1 in (
+    DATA_HUB["kaggle_house_train"], DATA_HUB["kaggle_house_test"]))
 SUBFOLDER = "kaggle_house"
 
 # The 79 explanatory columns, between ``Id`` (first) and ``SalePrice`` (last, train only).
@@ -45,62 +40,27 @@ MiscVal MoSold YrSold SaleType SaleCondition
 
 # --- getting the data -----------------------------------------------------------------------
 
-def sha1_of(path):
-    """The SHA-1 hex digest of a file, as the book's data hub lists it."""
-    return file_digest(path, "sha1")
-
-
-def data_url():
-    """The data hub to download from: ``$D2LNOTES_DATA_URL`` (a mirror), else the book's."""
-    url = os.environ.get("D2LNOTES_DATA_URL") or DATA_URL
-    return url if url.endswith("/") else url + "/"
-
-
-def _fetch(url, dest):
-    """Copy ``url`` to ``dest``; a separate function so tests can replace the network."""
-    with urllib.request.urlopen(url, timeout=60) as response, open(dest, "wb") as f:
-        while block := response.read(1 << 20):
-            f.write(block)
-
-
 def download(name, root=None):
     """Return the path of ``name`` in ``data_root(root)/kaggle_house``, downloading it if missing.
 
     A file already there must have the book's SHA-1, or :class:`DataError`. A download
-    goes to a ``.part`` file whose hash is checked *before* it is renamed into place, so a
-    failed or corrupt download never leaves a file that looks valid.
+    (``hub.fetch``, from ``$D2LNOTES_DATA_URL`` when set) is checked *before* it is renamed
+    into place, so a failed or corrupt download never leaves a file that looks valid.
     """
     expected = KAGGLE_FILES[name]
     folder = data_root(root) / SUBFOLDER
     path = folder / name
-    url = data_url() + name
     if path.is_file():
         actual = sha1_of(path)
         if actual != expected:
             raise DataError(
                 f"{path} has SHA-1 {actual}, expected {expected} (a corrupt, truncated or "
                 f"different file); delete it so that it is downloaded again from "
-                f"{url}, or replace it with a good copy")
+                f"{data_url() + name}, or replace it with a good copy")
         return path
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with atomic_path(path) as tmp:
-            _fetch(url, tmp)
-            actual = sha1_of(tmp)
-            if actual != expected:
-                raise DataError(
-                    f"the download of {url} has SHA-1 {actual}, expected {expected}, and was "
-                    f"discarded; try again later, or put a good copy of {name} in {folder}")
-    except (urllib.error.URLError, OSError) as e:
-        reason = getattr(e, "reason", None) or e.strerror or type(e).__name__
-        raise DataError(
-            f"{name} is not in {folder} and could not be downloaded from {url} ({reason}); "
-            f"copy kaggle_house_pred_train.csv and kaggle_house_pred_test.csv into {folder}, "
-            "point --data-dir or D2LNOTES_DATA at a folder whose kaggle_house/ holds them, "
-            "or set D2LNOTES_DATA_URL to a mirror of the book's data hub"
-        ) from None
-    announce(f"§4.10's {name}", url, path)
-    return path
+    return fetch(DATA_URL + name, path, expected, advice=(
+        f"copy kaggle_house_pred_train.csv and kaggle_house_pred_test.csv into {folder}, "
+        "or point --data-dir or D2LNOTES_DATA at a folder whose kaggle_house/ holds them"))
 
 
 def read_kaggle_house(root=None):
