@@ -12,6 +12,7 @@ The longest trainings run in a second process beside the tests (background.py), 
 every process runs torch on one thread, so the two processes have a core each.
 """
 
+import contextlib
 import multiprocessing
 import os
 import subprocess
@@ -58,21 +59,29 @@ def pytest_collection_modifyitems(items):
     items.sort(key=lambda item: any(name in item.fixturenames for name in background.TRAININGS))
 
 
+@contextlib.contextmanager
+def no_processes(nodeid):
+    """Within, starting a process (``subprocess``, ``multiprocessing``) raises AssertionError;
+    yields the list of what was refused, kept even if the code under test catches the error."""
+    started = []
+
+    def refuse(self, *args, **kwargs):
+        started.append(type(self).__name__)
+        raise AssertionError(f"{nodeid} starts a process; mark it @pytest.mark.slow")
+
+    with mock.patch.object(subprocess.Popen, "__init__", refuse), \
+            mock.patch.object(multiprocessing.process.BaseProcess, "start", refuse):
+        yield started
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item):
     """A test that starts a process must be marked ``slow``: one that is not fails saying so."""
     if item.get_closest_marker("slow"):
         return (yield)
-    started = []
-
-    def refuse(self, *args, **kwargs):
-        started.append(type(self).__name__)
-        raise AssertionError(f"{item.nodeid} starts a process; mark it @pytest.mark.slow")
-
-    with mock.patch.object(subprocess.Popen, "__init__", refuse), \
-            mock.patch.object(multiprocessing.process.BaseProcess, "start", refuse):
+    with no_processes(item.nodeid) as started:
         result = yield
-    if started:  # even if the code under test caught the AssertionError
+    if started:
         raise AssertionError(f"{item.nodeid} starts a process ({started[0]}) but is not "
                              "marked slow; add @pytest.mark.slow")
     return result
