@@ -12,7 +12,11 @@ The longest trainings run in a second process beside the tests (background.py), 
 every process runs torch on one thread, so the two processes have a core each.
 """
 
+import contextlib
+import multiprocessing
 import os
+import subprocess
+from unittest import mock
 
 import background
 import pytest
@@ -40,9 +44,47 @@ def pytest_configure(config):
     os.environ["OMP_NUM_THREADS"] = "1"
 
 
+# A test that uses one of these trains or starts a process, so it is `slow` (pytest -m "not slow"
+# leaves it out; docs/development.md).
+SLOW_FIXTURES = {*background.TRAININGS, "ch3_runs", "ch4_runs", "kernel_name"}
+
+
+@pytest.hookimpl(tryfirst=True)  # mark before -m deselects
 def pytest_collection_modifyitems(items):
-    """Run the tests that need a background training last: it has the whole session to finish."""
+    """Mark the tests that use a slow fixture; run the tests that need a background training
+    last: it has the whole session to finish."""
+    for item in items:
+        if SLOW_FIXTURES & set(item.fixturenames):
+            item.add_marker(pytest.mark.slow)
     items.sort(key=lambda item: any(name in item.fixturenames for name in background.TRAININGS))
+
+
+@contextlib.contextmanager
+def no_processes(nodeid):
+    """Within, starting a process (``subprocess``, ``multiprocessing``) raises AssertionError;
+    yields the list of what was refused, kept even if the code under test catches the error."""
+    started = []
+
+    def refuse(self, *args, **kwargs):
+        started.append(type(self).__name__)
+        raise AssertionError(f"{nodeid} starts a process; mark it @pytest.mark.slow")
+
+    with mock.patch.object(subprocess.Popen, "__init__", refuse), \
+            mock.patch.object(multiprocessing.process.BaseProcess, "start", refuse):
+        yield started
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """A test that starts a process must be marked ``slow``: one that is not fails saying so."""
+    if item.get_closest_marker("slow"):
+        return (yield)
+    with no_processes(item.nodeid) as started:
+        result = yield
+    if started:
+        raise AssertionError(f"{item.nodeid} starts a process ({started[0]}) but is not "
+                             "marked slow; add @pytest.mark.slow")
+    return result
 
 
 def _provide(name, get):

@@ -13,6 +13,7 @@ from d2lnotes.utils.data import ArrayLoader, data_root, read_fashion_mnist
 from d2lnotes.utils.train import evaluate, train
 
 
+@pytest.mark.slow
 def test_read_idx_matches_torchvision(fashion_mnist_raw):
     from torchvision.datasets import FashionMNIST
 
@@ -54,6 +55,7 @@ def test_big_batch_evaluation_matches_per_batch(fashion_mnist):
     assert got_loss == pytest.approx(want_loss, rel=1e-5)
 
 
+@pytest.mark.slow
 def test_conventional_loop_matches_train():
     # Fed the same batches in the same order, the book's loop (A) and train() (B) agree.
     torch.manual_seed(0)
@@ -85,6 +87,7 @@ def test_mlp_is_the_books():
     assert isinstance(loss, nn.CrossEntropyLoss)
 
 
+@pytest.mark.slow
 def test_bench_quick_json_has_every_field(tmp_path, capsys, fashion_mnist_raw):
     path = tmp_path / "bench.json"
     code = run(bench.main, ["--subset", "512", "--epochs", "2", "--e2e-epochs", "1",

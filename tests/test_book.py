@@ -65,6 +65,7 @@ def scratch_softmax(num_inputs=2, num_outputs=3, seed=0):
 # --- training: the book's two conventions, against plain loops ------------------------------
 
 
+@pytest.mark.slow
 def test_train_ch3_with_a_function_updater_equals_a_plain_loop(capsys):
     X, y = blobs()
     lr, batch_size, num_epochs = 0.1, 32, 3
@@ -90,6 +91,7 @@ def test_train_ch3_with_a_function_updater_equals_a_plain_loop(capsys):
     assert len(lines) == num_epochs and "train loss" in lines[0] and "test acc" in lines[0]
 
 
+@pytest.mark.slow
 def test_train_ch3_with_torch_optim_equals_a_plain_loop():
     X, y = blobs()
     lr, batch_size, num_epochs = 0.1, 32, 3
@@ -116,6 +118,7 @@ def test_train_ch3_with_torch_optim_equals_a_plain_loop():
         torch.testing.assert_close(p, q, rtol=0, atol=1e-7)
 
 
+@pytest.mark.slow
 def test_train_epoch_ch3_returns_the_mean_loss_and_accuracy_of_the_epoch():
     X, y = blobs(n=100)
     net, params, loss = scratch_softmax()
@@ -131,6 +134,7 @@ def test_train_epoch_ch3_returns_the_mean_loss_and_accuracy_of_the_epoch():
         d2l.train_epoch_ch3(net, d2l.load_array((X, y), 100), loss, "sgd")
 
 
+@pytest.mark.slow
 def test_train_ch3_sanity_check_says_what_was_expected_and_what_came_out():
     X, y = blobs()
     net, params, loss = scratch_softmax()
@@ -487,6 +491,7 @@ def _run_book(*args, cwd=ROOT):
                           capture_output=True, text=True, env=env, cwd=cwd, timeout=300)
 
 
+@pytest.mark.slow
 def test_book_runs_a_notebook_with_the_redirect_and_writes_every_figure(tmp_path):
     import nbformat
 
@@ -517,6 +522,7 @@ def test_book_runs_a_notebook_with_the_redirect_and_writes_every_figure(tmp_path
     assert result.stderr == ""
 
 
+@pytest.mark.slow
 def test_book_py_failing_cells_exit_1_with_one_line_and_the_pandas_hint(tmp_path):
     # also: a timed-out cell, and two files in one run
     script = tmp_path / "reader.py"

@@ -75,6 +75,7 @@ def test_save_hyperparameters_keeps_arguments_but_ignored_and_private_ones():
     assert not hasattr(config, "c") and not hasattr(config, "_hidden")
 
 
+@pytest.mark.slow
 def test_a_cell_style_fit_epoch_override_trains_through_the_attribute_protocol(out):
     torch.manual_seed(0)
     seen = []
@@ -110,6 +111,7 @@ def test_a_cell_style_fit_epoch_override_trains_through_the_attribute_protocol(o
     assert model.board.path is not None and model.board.path.read_bytes()[:8] == PNG_MAGIC
 
 
+@pytest.mark.slow
 def test_default_fit_takes_the_same_steps_as_a_plain_loop(out):
     """Trainer.fit with SoftmaxRegression == a hand-written loop over the same batches."""
     torch.manual_seed(1)
@@ -158,6 +160,7 @@ def test_classifier_accuracy_and_loss():
     assert model.loss(Y_hat, Y, averaged=False).shape == (4,)
 
 
+@pytest.mark.slow
 def test_linear_regression_starts_small_and_learns(out):
     torch.manual_seed(3)
     model = d2l.LinearRegression(lr=0.03)
@@ -171,6 +174,7 @@ def test_linear_regression_starts_small_and_learns(out):
     assert b.item() == pytest.approx(4.2, abs=0.05)
 
 
+@pytest.mark.slow
 def test_fashion_mnist_has_the_books_shapes_and_dtypes(fashion_mnist_raw):
     data = d2l.FashionMNIST(batch_size=256)
     assert (len(data.train), len(data.val)) == (60000, 10000)
@@ -209,6 +213,7 @@ def test_progress_board_averages_every_n_and_writes_a_png_headless(out, capsys):
     assert modern.save_unfinished_boards(out, "cell05") == []
 
 
+@pytest.mark.slow
 def test_fit_prints_one_line_per_epoch_in_a_terminal(out, capsys):
     d2l.Trainer(max_epochs=3).fit(Line(lr=0.1), LineData())
     lines = capsys.readouterr().out.splitlines()
@@ -285,6 +290,7 @@ NOTEBOOK_CELLS = [
 ]
 
 
+@pytest.mark.slow
 def test_a_small_1_0_notebook_runs_through_the_book_command(tmp_path):
     nbformat = pytest.importorskip("nbformat")
     notebook = nbformat.v4.new_notebook(
@@ -303,6 +309,7 @@ def test_a_small_1_0_notebook_runs_through_the_book_command(tmp_path):
     assert "cell 9/9: ok" in proc.stdout and str(out / pngs[1]) in proc.stdout
 
 
+@pytest.mark.slow
 def test_linear_regression_scratch_learns(out):
     torch.manual_seed(4)
     model = d2l.LinearRegressionScratch(2, lr=0.03)

@@ -150,6 +150,7 @@ def test_cross_entropy_rejects_non_integer_labels(dtype, n):
 
 # --- scratch == concise ----------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_linear_regression_recovers_w_and_b_and_versions_agree():
     c = ch3.compare_linear_regression()
     for impl in ("scratch", "concise"):
@@ -182,6 +183,7 @@ def test_softmax_regression_on_fashion_mnist(softmax_run):
                                                               rel=1e-4)
 
 
+@pytest.mark.slow
 def test_batch_size_and_data_must_agree():
     # Tiny stand-in images: the check happens before any training.
     X, y = torch.rand(512, 1, 28, 28), torch.randint(0, 10, (512,))

@@ -134,6 +134,7 @@ def test_mlp_scratch_equals_concise_and_reaches_book_accuracy(mlp_run):
     assert abs(test_accs[0] - test_accs[1]) < 0.005
 
 
+@pytest.mark.slow
 def test_the_float32_gap_is_rounding_not_a_different_model(fashion_mnist):
     # The same 3 epochs on 20,000 images in float64: the versions stay 1e-16 apart. In
     # float32 on one thread the MLP gap jumps from 1.5e-7 to 5.3e-5 in epoch 3 (seed 0,
@@ -211,6 +212,7 @@ def test_check_hand_gradients_passes():
     assert max(gaps.values()) < 1e-10
 
 
+@pytest.mark.slow
 def test_training_with_hand_gradients_follows_autograd(fashion_mnist):
     X, y = fashion_mnist[0].tensors
     data = (load_array((X[:10000], y[:10000]), 256), load_array((X[:2000], y[:2000]), 256))

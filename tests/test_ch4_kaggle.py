@@ -225,6 +225,7 @@ def test_k_fold_data_partitions_the_rows():
     assert sorted(seen) == list(range(10))
 
 
+@pytest.mark.slow
 def test_short_k_fold_is_in_a_sane_range(processed):
     X_train, _, y_train, _ = processed
     torch.manual_seed(0)
@@ -239,6 +240,7 @@ def test_short_k_fold_is_in_a_sane_range(processed):
 
 # --- the CLI topic -------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_kaggle_topic_quick_writes_a_submission_even_without_plots(data_root, tmp_path, capsys):
     from d2lnotes.ch4.__main__ import main
 
@@ -254,6 +256,7 @@ def test_kaggle_topic_quick_writes_a_submission_even_without_plots(data_root, tm
     assert sorted(p.name for p in out.iterdir()) == ["submission.csv"]  # no plots
 
 
+@pytest.mark.slow
 def test_full_k_fold_matches_the_book(data_root, tmp_path):
     """The book's full setting (about 11,500 Adam steps): average valid log-RMSE about 0.17."""
     r = kaggle.house_prices(root=data_root)

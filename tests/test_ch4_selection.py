@@ -25,6 +25,7 @@ def test_polynomial_features_are_scaled_powers():
     assert 0.08 < float(residual.std()) < 0.12
 
 
+@pytest.mark.slow
 def test_cubic_fit_recovers_the_true_weights_and_scratch_matches_concise():
     torch.manual_seed(0)
     features, labels, _ = experiments.polynomial_data()
@@ -43,6 +44,7 @@ def test_cubic_fit_recovers_the_true_weights_and_scratch_matches_concise():
     assert 2 * histories["scratch"].train_loss[-1] == pytest.approx(h.train_loss[-1], rel=1e-4)
 
 
+@pytest.mark.slow
 def test_underfit_linear_model_stays_far_from_the_noise_floor():
     torch.manual_seed(0)
     features, labels, _ = experiments.polynomial_data()
@@ -91,6 +93,7 @@ def test_weight_decay_spares_the_biases():
     assert groups[1]["params"] == [net[0].bias, net[2].bias] and groups[1]["weight_decay"] == 0
 
 
+@pytest.mark.slow
 def test_weight_decay_book_figures_and_same_trajectory():
     runs = experiments.weight_decay(seed=0)
     r0, r3 = runs[0], runs[3]

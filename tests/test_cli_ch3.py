@@ -28,6 +28,7 @@ def test_one_epoch_run_writes_pngs_and_json(ch3_runs):
     assert not [p for p in ch3_runs.tmp.rglob("*") if p.name.endswith(".part")]
 
 
+@pytest.mark.slow
 def test_help_explains_the_options():
     r = subprocess.run([sys.executable, "-m", "d2lnotes.ch3", "--help"], capture_output=True,
                        text=True, check=True)

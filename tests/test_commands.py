@@ -25,6 +25,7 @@ def _python(code):
     return r.stdout
 
 
+@pytest.mark.slow
 def test_help_and_usage_errors_import_no_torch():
     # One interpreter for all: had any case imported torch, every later line would say so.
     out = _python(f"""
@@ -49,6 +50,7 @@ def test_help_and_usage_errors_import_no_torch():
     assert all(line.endswith("False") for line in lines), out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["ch2", "ch3", "ch4", "bench"])
 def test_dispatch_runs_the_same_command(name, capsys, monkeypatch):
     monkeypatch.setenv("COLUMNS", "80")

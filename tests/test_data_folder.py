@@ -63,6 +63,7 @@ def _system_copy(tmp_path, raw):
     return copy
 
 
+@pytest.mark.slow
 def test_first_import_goes_to_the_cache_and_says_so_once(elsewhere, monkeypatch, capsys,
                                                          fashion_mnist_raw):
     system = _system_copy(elsewhere, Path(ROOT, fashion_mnist_raw))

@@ -25,6 +25,7 @@ def _no_partial_files(folder):
     return not [p for p in folder.rglob("*") if p.name.endswith(".part")]
 
 
+@pytest.mark.slow
 def test_batch_size_larger_than_the_dataset_gives_one_batch(tmp_path, capsys, fashion_mnist_raw):
     assert cli.run(ch3_main, ["--epochs", "1", "--batch-size", "100000", "--no-plots",
                               "--quiet", "--json", str(tmp_path / "f.json")]) == 0
@@ -32,6 +33,7 @@ def test_batch_size_larger_than_the_dataset_gives_one_batch(tmp_path, capsys, fa
     assert 0 < soft["concise"]["test_acc"] < 1  # one step of full-batch gradient descent
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not any(d.is_dir() for d in data.system_dirs()),
                     reason="needs Debian's dataset-fashion-mnist (installed by .ci/run)")
 def test_missing_data_dir_is_created_and_filled(tmp_path, capsys):
@@ -60,6 +62,7 @@ def test_no_data_offline_and_no_system_copy(tmp_path, monkeypatch, capsys):
     assert not list(out.iterdir()) and not (tmp_path / "f.json").exists()
 
 
+@pytest.mark.slow
 def test_diverging_training_stops_with_epoch_batch_and_advice(tmp_path, capsys,
                                                              fashion_mnist_raw):
     code = cli.run(ch3_main, ["--lr", "1000", "--quiet", "--out", str(tmp_path)])
@@ -70,6 +73,7 @@ def test_diverging_training_stops_with_epoch_batch_and_advice(tmp_path, capsys,
     assert not list(tmp_path.iterdir())
 
 
+@pytest.mark.slow
 def test_debug_shows_the_traceback(tmp_path, capsys, fashion_mnist_raw):
     cli.run(ch3_main, ["--lr", "1000", "--quiet", "--no-plots", "--debug"])
     assert "Traceback" in capsys.readouterr().err
@@ -97,6 +101,7 @@ def _default_sigint():
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_cleanly(tmp_path, fashion_mnist_raw):
     # 100000 epochs cannot finish first. stderr is a terminal, so the progress bar is drawn:
     # once it has counted batches of softmax regression, training is under way.
@@ -124,6 +129,7 @@ def test_ctrl_c_stops_cleanly(tmp_path, fashion_mnist_raw):
     assert _no_partial_files(tmp_path)
 
 
+@pytest.mark.slow
 def test_same_seed_same_figures_ch2(tmp_path):
     from d2lnotes.ch2.__main__ import main
 
@@ -155,6 +161,7 @@ def test_same_seed_same_figures_ch4(ch4_runs):
     assert summary_rows(fresh[0]) == summary_rows(here[0]) and len(summary_rows(here[0])) == 5
 
 
+@pytest.mark.slow
 def test_a_different_seed_changes_the_figures(tmp_path, capsys, fashion_mnist_raw):
     # Guards the tests above: the figures do depend on the seed, so equality means something.
     results = []

@@ -13,6 +13,9 @@ from pathlib import Path
 import ipykernel  # noqa: F401  (the kernel; nbformat, nbclient, ipykernel: the test extra)
 import nbclient
 import nbformat
+import pytest
+
+pytestmark = pytest.mark.slow  # a kernel process, and training
 
 ROOT = Path(__file__).resolve().parents[1]
 PNG = b"\x89PNG\r\n\x1a\n"

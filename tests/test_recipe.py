@@ -34,6 +34,7 @@ def test_split_is_a_partition_and_leaves_the_global_seed_alone():
     assert torch.equal(X_tr[:, 0], 2 * y_tr.float())  # rows stay with their labels
 
 
+@pytest.mark.slow
 def test_train_best_reports_validation_and_test_accuracy(fashion_mnist):
     net, history, figures = recipe.train_best(fashion_mnist, num_epochs=2, subset=1200,
                                               num_hiddens=(32,), dropout=(0.1,))
@@ -53,6 +54,7 @@ def test_train_best_reports_validation_and_test_accuracy(fashion_mnist):
     assert figures["settings"]["lr"] == recipe.RECIPE["lr"]
 
 
+@pytest.mark.slow
 def test_choose_lr_picks_the_best_validation_score(fashion_mnist):
     best, scores = recipe.choose_lr((0.001, 0.1), num_epochs=1, data=fashion_mnist, subset=600,
                                     num_hiddens=(16,), dropout=(0.0,))
@@ -61,6 +63,7 @@ def test_choose_lr_picks_the_best_validation_score(fashion_mnist):
     assert scores[0.1] > scores[0.001]  # lr 0.001 barely moves in one epoch
 
 
+@pytest.mark.slow
 def test_best_topic_results_are_json_and_timeless(tmp_path, monkeypatch, fashion_mnist_raw):
     # The command line's topic on the real code path, cut to 1200 images and one epoch.
     monkeypatch.setattr(recipe, "best", functools.partial(recipe.best, subset=1200))

@@ -161,6 +161,7 @@ def test_json_dash_writes_the_json_alone_to_stdout(tmp_path, capsys, monkeypatch
     assert not (tmp_path / "-").exists()
 
 
+@pytest.mark.slow
 def test_dev_null_works_for_a_normal_user_and_stays_a_device(public_tmp):
     r = _run_as_normal_user(["-m", "d2lnotes.ch2", "--section", "calculus", "--no-plots",
                              "--json", "/dev/null"], public_tmp)
@@ -338,6 +339,7 @@ def test_a_folder_in_the_way_is_named_as_a_folder(raw_copy):
     assert "missing" not in str(e.value) and "apt-get" not in str(e.value)
 
 
+@pytest.mark.slow
 def test_system_data_env_points_elsewhere_or_turns_the_copy_off(tmp_path, monkeypatch,
                                                                fashion_mnist_raw):
     src = fashion_mnist_raw
@@ -414,6 +416,7 @@ def test_a_corrupt_file_in_a_read_only_folder_is_one_clear_error(raw_copy, monke
     assert not _parts(raw_copy)
 
 
+@pytest.mark.slow
 def test_a_read_only_house_tiny_folder_is_one_line_for_a_normal_user(public_tmp):
     ro = public_tmp / "ro"
     ro.mkdir()
@@ -424,6 +427,7 @@ def test_a_read_only_house_tiny_folder_is_one_line_for_a_normal_user(public_tmp)
     assert f"could not write {ro / 'house_tiny.csv'}: Permission denied" in r.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not any(d.is_dir() for d in data.system_dirs()),
                     reason="needs Debian's dataset-fashion-mnist (installed by .ci/run)")
 def test_a_read_only_empty_data_dir_is_one_line_for_a_normal_user(public_tmp):
@@ -543,6 +547,7 @@ def test_a_stop_signal_while_writing_removes_the_part_file(tmp_path, capsys, sig
     assert signal.getsignal(signal.SIGTERM) is not cli._terminate  # handlers restored
 
 
+@pytest.mark.slow
 def test_sigterm_stops_a_training_run_like_ctrl_c(tmp_path, fashion_mnist_raw):
     sig, code = signal.SIGTERM, 143
     out, js = tmp_path / "out", tmp_path / "f.json"
@@ -565,6 +570,7 @@ def test_sigterm_stops_a_training_run_like_ctrl_c(tmp_path, fashion_mnist_raw):
     assert not js.exists() and not list(out.glob("*.png")) and not _parts(tmp_path)
 
 
+@pytest.mark.slow
 def test_bench_ctrl_c_stops_its_dataloader_workers_quietly(tmp_path, fashion_mnist_raw):
     proc = subprocess.Popen([sys.executable, "-m", "d2lnotes.bench", "--models", "softmax",
                              "--subset", "256", "--epochs", "40", "--skip-e2e"],

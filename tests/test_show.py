@@ -245,6 +245,7 @@ def test_a_wrong_path_names_itself():
 
 # --- the command -------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_registering_and_listing_import_no_torch():
     code = textwrap.dedent("""
         import sys
@@ -259,6 +260,7 @@ def test_registering_and_listing_import_no_torch():
     assert out.strip().endswith("torch loaded: False")
 
 
+@pytest.mark.slow
 def test_cli_lists_topics_and_chapters():
     r = run_cli("show")
     assert r.returncode == 0
@@ -305,6 +307,7 @@ def test_a_topic_without_a_pair_says_where_its_code_is(name):
     assert code in message and Path(ROOT, code).is_file()
 
 
+@pytest.mark.slow
 def test_cli_unknown_topic_is_a_usage_error():
     r = run_cli("show", "softmax")
     assert r.returncode == 2 and r.stdout == ""
@@ -314,6 +317,7 @@ def test_cli_unknown_topic_is_a_usage_error():
 
 # --- live plot (terminal side; the notebook side runs in tests/test_notebook.py) ----------
 
+@pytest.mark.slow
 def test_live_plot_records_every_version_and_writes_the_png_at_the_end(tmp_path):
     import torch
     from torch import nn

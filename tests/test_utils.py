@@ -131,6 +131,7 @@ def _linear_problem(lr):
     return net, data.load_array((X, y), 10), torch.optim.SGD(net.parameters(), lr=lr)
 
 
+@pytest.mark.slow
 def test_train_returns_history_for_regression():
     net, it, opt = _linear_problem(0.03)
     h = train(net, it, it, torch.nn.MSELoss(), 3, opt, quiet=True)
@@ -140,12 +141,14 @@ def test_train_returns_history_for_regression():
     assert h.test_loss[-1] == pytest.approx(evaluate(net, it, torch.nn.MSELoss())[0])
 
 
+@pytest.mark.slow
 def test_diverging_training_names_epoch_and_batch():
     net, it, opt = _linear_problem(1e3)
     with pytest.raises(DivergenceError, match=r"epoch 1, batch \d+; try a smaller learning rate"):
         train(net, it, None, torch.nn.MSELoss(), 3, opt, quiet=True)
 
 
+@pytest.mark.slow
 def test_callback_sees_every_epoch():
     net, it, opt = _linear_problem(0.03)
     seen = []
@@ -189,6 +192,7 @@ def test_plots_return_figures_and_write_pngs(tmp_path):
     assert not list(tmp_path.glob("*.part"))
 
 
+@pytest.mark.slow
 def test_importing_the_package_leaves_pyplot_and_rcparams_alone():
     # dict.items, because reading rcParams['backend'] would itself import pyplot.
     code = ("import matplotlib; before = dict(dict.items(matplotlib.rcParams)); "
@@ -217,6 +221,7 @@ def test_truncated_system_gz_is_named_and_never_installed(tmp_path, monkeypatch,
     assert not list(raw.glob("*.part")) and not list(raw.glob(".*.part"))
 
 
+@pytest.mark.slow
 def test_resize_gives_the_asked_size_and_keeps_the_range(fashion_mnist_raw):
     train_iter, test_iter = data.load_fashion_mnist(64, resize=32)
     X, y = next(iter(test_iter))
