@@ -117,6 +117,7 @@ def test_time_prints_one_line_per_topic(monkeypatch, capsys):
     assert all(line.split()[2] == "s" for line in lines[1:])
 
 
+@pytest.mark.slow
 def test_the_package_command_runs_check(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "d2lnotes", "check", "ch3.softmax",
                            write(tmp_path, NAIVE), "--examples", "1"],

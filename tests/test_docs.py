@@ -138,11 +138,11 @@ def command_lines(page):
             for line in code.splitlines():
                 for part in line.removeprefix("$ ").split("&&"):
                     if part.strip().startswith("python -m d2lnotes"):
-                        found.append(shlex.split(part)[2:])
+                        found.append(shlex.split(part, comments=True)[2:])
     for inline in INLINE_COMMAND.findall(text):
         argv = shlex.split(inline.replace("[", "").replace("]", "").replace("...", ""))
-        if argv[0] in COMMANDS and (argv[0] != "d2lnotes" or argv[1:2] in ([], ["show"],
-                                                                            ["book"])):
+        if argv[0] in COMMANDS and (argv[0] != "d2lnotes" or argv[1:2] in (
+                [], ["show"], ["book"], ["check"], ["exercises"])):
             found.append(argv)
     return found
 

@@ -85,6 +85,7 @@ def _normal_user_command(cmd):
     return [*prefix, *cmd]
 
 
+@pytest.mark.slow
 def test_the_unprivileged_child_cannot_write_a_read_only_folder(public_tmp):
     """The guard for the tests below: their child really lacks root's write permission."""
     ro = public_tmp / "ro"

@@ -47,6 +47,7 @@ print(*seen)
 """
 
 
+@pytest.mark.slow
 def test_the_api_trains_on_one_thread_or_the_variable_and_restores_torchs_setting():
     done = subprocess.run([sys.executable, "-c", TRAIN_TWICE], env=_child_env(),
                           capture_output=True, text=True, timeout=300)
@@ -79,6 +80,7 @@ def test_train_takes_an_explicit_count_and_puts_torchs_back():
 CH2 = ["--section", "calculus", "--no-plots", "--quiet"]
 
 
+@pytest.mark.slow
 def test_a_command_in_a_fresh_process_runs_on_one_thread(tmp_path):
     # torch's own default is one thread per core; the command's is one thread.
     js = tmp_path / "ch2.json"
@@ -133,6 +135,7 @@ def test_the_book_runner_applies_the_option(tmp_path, capsys):
     assert "threads 2" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_time_threads_times_each_count_idle_and_beside_a_busy_process(fashion_mnist_raw):
     timings = bench.time_threads(["softmax"], counts=[1, 2], rounds=2, subset=512,
                                    say=lambda *a: None)
