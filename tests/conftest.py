@@ -161,7 +161,7 @@ def hub_mirror(tmp_path, monkeypatch):
             requested.append(self.path)
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     monkeypatch.setenv("D2LNOTES_DATA_URL", f"http://127.0.0.1:{server.server_port}/")
     yield folder, requested
     server.shutdown()
