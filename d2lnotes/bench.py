@@ -18,8 +18,8 @@ lr 0.1, plain SGD), in one run on one machine:
   board drawing included (a PNG into a temporary folder). Its test accuracy is the board's,
   the mean over test batches.
 
-Both start from the same parameters (the same seed) and run the same model, loss,
-optimizer and number of epochs. One epoch is a training pass plus a test evaluation.
+Each pipeline starts from the same parameters (the same seed) and runs the same model,
+loss, optimizer and number of epochs. One epoch is a training pass plus a test evaluation.
 The first epoch is a warm-up; the figure is the median of the others. Then
 ``python -m d2lnotes.ch3`` is timed as a whole process, interpreter start included.
 """
