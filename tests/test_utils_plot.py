@@ -31,10 +31,19 @@ def test_five_runs_get_five_colours_and_a_line_style_per_split(overlay):
         assert len({color for _, color, _ in styles}) == 5
 
 
-def test_a_lone_run_keeps_a_colour_per_split():
+def test_a_lone_run_and_twins_keep_a_colour_per_split():
     fig = plot.plot_history(_history(0))
     colors = {line.get_label(): line.get_color() for line in fig.axes[0].get_lines()}
     assert colors["train"] != colors["test"]
+    # scratch and concise lie on one curve: the band tells them apart, the colour the split
+    fig = plot.plot_history({"scratch": _history(0), "concise": _history(1)})
+    lines = {line.get_label(): line for line in fig.axes[0].get_lines()}
+    assert lines["scratch train"].get_color() == lines["concise train"].get_color()
+    assert lines["scratch train"].get_color() != lines["scratch test"].get_color()
+    assert lines["scratch train"].get_linewidth() > lines["concise train"].get_linewidth()
+    # one epoch: a point per split, told apart by its marker
+    fig = plot.plot_history({"a": _history(0, n=1), "b": _history(1, n=1)}, overlay=False)
+    assert {line.get_marker() for line in fig.axes[0].get_lines()} == {"o", "s"}
 
 
 def _comparison(lambd):

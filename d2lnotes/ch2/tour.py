@@ -2,7 +2,7 @@
 
 Each ``*_tour`` function runs one section of the chapter and returns a :class:`Section`:
 a list of :class:`Check` lines (a value, a claim about it, and whether the claim holds,
-computed, never typed in) plus the figures for ``--json``. ``python -m d2lnotes.ch2``
+computed, never typed in) plus the results for ``--json``. ``python -m d2lnotes.ch2``
 prints them; the tests assert the same values independently.
 """
 
@@ -38,7 +38,7 @@ class Check:
 
 @dataclass
 class Section:
-    """The checks of one section, its figures for ``--json`` and data for its plot."""
+    """The checks of one section, its results for ``--json`` and data for its plot."""
 
     name: str
     title: str

@@ -61,7 +61,7 @@ def softmax(run, say):
     if run.out:
         run.written.append(run.out / "softmax_curves.png")
         plot.plot_history(hs, title="Softmax regression on Fashion-MNIST (§3.6-3.7): "
-                          "scratch (band), concise (thin), test dashed", path=run.written[-1])
+                          "scratch (band) and concise (thin line)", path=run.written[-1])
         net = soft.nets["concise" if "concise" in soft.nets else "scratch"]
         run.save(predictions_figure(net, run.fashion_mnist()[1]), "predictions.png")
         print(f"\nplots: {', '.join(map(str, run.written))}")

@@ -225,7 +225,11 @@ def train_weight_decay(lambd, train_data, test_data, num_epochs=100, lr=0.003, b
 
 
 def weight_decay(lambdas=(0, 3), num_epochs=None, seed=0, device=None, quiet=True):
-    """Run §4.5 for each ``lambd`` on the same data; return ``{lambd: Comparison}``."""
+    """Run §4.5 for each ``lambd`` on the same data; return ``{lambd: Comparison}``.
+
+    Draw a sweep's test loss and ``||w||`` against lambda in one line:
+    ``plot.plot_sweep(weight_decay(lambdas=(0, 1, 3, 10, 30)), "lambda")``.
+    """
     torch.manual_seed(seed)
     train_data, test_data = weight_decay_data(device)
     return {lambd: train_weight_decay(lambd, train_data, test_data,
@@ -258,7 +262,9 @@ def compare_dropout(batch_size=None, lr=0.5, num_epochs=10, dropout1=0.2, dropou
 
     Same start and same batches, but the scratch masks come from ``torch.rand`` and
     ``nn.Dropout``'s from its own kernel, so the runs part after the first batch:
-    ``max_param_diff`` is ``None`` and the two are compared by accuracy.
+    ``max_param_diff`` is ``None`` and the two are compared by accuracy. Draw a sweep's
+    test accuracy against the rate in one line: ``plot.plot_sweep({p: compare_dropout(
+    dropout1=p, dropout2=p) for p in (0, 0.2, 0.5, 0.8)}, "dropout")``.
     """
     train_iter, test_iter = fashion_mnist_or(data, batch_size, "compare_dropout", device)
     torch.manual_seed(seed)
@@ -362,7 +368,7 @@ INITS = {"N(0, 1)": lambda a, b: torch.randn(b, a),
 
 
 def init_statistics(seed=0, n_in=784, n_out=256):
-    """§4.8's figures: the sigmoid's vanishing gradient, an exploding product, Xavier's variance.
+    """§4.8's numbers: the sigmoid's vanishing gradient, an exploding product, Xavier's variance.
 
     Returns ``{"sigmoid_grad", "matrix_product_max_abs", "xavier", "activation_variance"}``:
     the sigmoid's gradient at 0, 4 and 8; the largest entry of 100 random 4 x 4 products;

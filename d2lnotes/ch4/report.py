@@ -107,7 +107,7 @@ def mlp(run, say):
     results = {**cli.final_results(cmp.histories), "max_param_diff": cmp.max_param_diff,
                "param_diff_per_epoch": cmp.extra["param_diff_per_epoch"]}
     _curves(say, run, cmp, "mlp_curves.png",
-            "MLP on Fashion-MNIST (§4.2-4.3): scratch (band), concise (thin), test dashed")
+            "MLP on Fashion-MNIST (§4.2-4.3): scratch (band) and concise (thin line)")
     acc = " / ".join(f"{results[k]['test_acc']:.4f}" for k in cmp.histories)
     return results, f"test acc scratch / concise {acc}, max_param_diff {cmp.max_param_diff:.2g}"
 

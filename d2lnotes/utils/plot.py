@@ -93,32 +93,35 @@ def plot_history(histories, title=None, path=None, logy=False, test_label="test"
 
     ``histories`` maps a name to a :class:`~d2lnotes.utils.train.History`, or is one
     History. The left panel shows losses, the right one accuracies (when there are any).
-    Each run has its colour, each split its line style (train solid, test dashed), so
-    ten runs stay apart; a lone run keeps blue for train and orange for test.
-    ``test_label`` names the held-out curves (e.g. "validation"). ``overlay`` draws the
-    first run as a wide pale band that the others should lie in (for versions that are
-    the same model); ``overlay=False`` draws every run as a plain line.
+    Each split has its line style (train solid, test dashed) and each run its colour, so
+    ten runs stay apart. ``test_label`` names the held-out curves (e.g. "validation").
+    ``overlay`` draws the first run as a wide pale band that the others should lie in (for
+    versions that are the same model); ``overlay=False`` draws every run as a plain line.
+    A lone run, and twins (two runs with ``overlay``, told apart by the band), keep blue
+    for train and orange for test.
     """
     histories = {"": histories} if hasattr(histories, "train_loss") else dict(histories)
     has_acc = any(h.train_acc or h.test_acc for h in histories.values())
     fig, axes = new_figure(1, 2 if has_acc else 1, figsize=(10 if has_acc else 5.5, 3.8))
     axes = list(axes.flat) if has_acc else [axes]
     panels = [("loss", "train_loss", "test_loss"), ("accuracy", "train_acc", "test_acc")]
+    color_per_split = len(histories) == 1 or (overlay and len(histories) == 2)
     for ax, (label, train_key, test_key) in zip(axes, panels):
         for i, (name, h) in enumerate(histories.items()):
             # The first run is drawn wide and pale, the others thin on top, so that curves
             # which coincide (scratch == concise) stay visible as a line inside a band.
             width = dict(linewidth=5, alpha=0.35) if i == 0 and overlay and len(
                 histories) > 1 else dict(linewidth=1.6)
-            for key, style, what in ((train_key, "-", "train"), (test_key, "--", test_label)):
+            for key, style, marker, what in ((train_key, "-", "o", "train"),
+                                             (test_key, "--", "s", test_label)):
                 values = getattr(h, key)
                 if values:
-                    color = f"C{i % 10}" if len(histories) > 1 else (
+                    color = f"C{i % 10}" if not color_per_split else (
                         "tab:blue" if what == "train" else "tab:orange")
                     # a lone point (the first epoch of a live plot) needs a marker to be seen
                     ax.plot(range(1, len(values) + 1), values, color=color, linestyle=style,
                             label=f"{name} {what}".strip(),
-                            marker="o" if len(values) == 1 else None, **width)
+                            marker=marker if len(values) == 1 else None, **width)
         ax.set(xlabel="epoch", ylabel=label)
         # min_n_ticks=1: one epoch is the single tick 1, not 0.95, 0.975, ... around it
         ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
@@ -183,9 +186,13 @@ def plot_sweep(runs, xlabel="setting", results=None, title=None, path=None, logx
     for ax, name in zip(axes, results):
         finals = [_final(runs[x], name) for x in settings]
         for i, version in enumerate(finals[0]):
+            # the first version wide and pale, as in plot_history: twins that coincide show
+            wide = dict(linewidth=4, alpha=0.4, markersize=9) if i == 0 and len(
+                finals[0]) > 1 else dict(markersize=5)
             ax.plot(settings, [f[version] for f in finals], SWEEP_STYLES[i % len(SWEEP_STYLES)],
-                    color=f"C{i % 10}", label=version or None, markersize=5)
-        ax.set(xlabel=xlabel, ylabel=name.replace("_", " "), title=f"{name} against {xlabel}")
+                    color=f"C{i % 10}", label=version or None, **wide)
+        label = name.replace("_", " ")
+        ax.set(xlabel=xlabel, ylabel=label, title=f"{label} against {xlabel}")
         if logx:
             ax.set_xscale("symlog", linthresh=min((abs(x) for x in settings if x), default=1))
         if logy:

@@ -17,7 +17,7 @@ from .errors import DivergenceError
 
 @dataclass
 class History:
-    """Per-epoch figures of one training run; the accuracy lists stay empty for regression."""
+    """Per-epoch numbers of one training run; the accuracy lists stay empty for regression."""
 
     train_loss: list = field(default_factory=list)
     train_acc: list = field(default_factory=list)
@@ -208,7 +208,7 @@ class Comparison:
 
     ``max_param_diff`` is the gap after the last epoch (None when the versions cannot be
     compared parameter by parameter, as with dropout); ``extra["param_diff_per_epoch"]``
-    the gap after each epoch. ``extra`` also holds figures particular to one experiment.
+    the gap after each epoch. ``extra`` also holds results particular to one experiment.
     """
 
     histories: dict
