@@ -30,7 +30,7 @@ SECTION_ALIASES = {k.split(".")[1]: v.split(".")[1] for k, v in ALIASES.items()
 
 __all__ = ["SECTIONS", "TOPICS", "Check", "Section", "autograd_tour", "book_f", "book_y",
            "calculus_tour", "f_calculus", "linalg_tour", "plot_die_convergence", "plot_tangent",
-           "preprocessing_tour", "probability_tour", "run_tour", "write_house_tiny",
+           "preprocessing_tour", "probability_tour", "write_house_tiny",
            "linalg", "preprocessing", "calculus", "autograd", "sampling", "probability",
            "broadcast", "grad", "concise", "report", "scratch", "tour"]
 # Imported on first use: `python -m d2lnotes.ch2 --help` then answers before torch loads.
@@ -42,5 +42,5 @@ __getattr__ = lazy(__name__, {
     "Check": "tour", "Section": "tour", "autograd_tour": "tour", "book_f": "tour",
     "book_y": "tour", "calculus_tour": "tour", "f_calculus": "tour", "linalg_tour": "tour",
     "plot_die_convergence": "tour", "plot_tangent": "tour", "preprocessing_tour": "tour",
-    "probability_tour": "tour", "run_tour": "tour", "write_house_tiny": "tour",
+    "probability_tour": "tour", "write_house_tiny": "tour",
     "concise": "concise", "report": "report", "scratch": "scratch", "tour": "tour"})

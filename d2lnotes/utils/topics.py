@@ -84,20 +84,19 @@ def python_names(topics):
     return {t.python_name: t.experiment for t in topics.values()}
 
 
-def select(names, topics, aliases=None):
+def select(names, topics):
     """Topic names in the table's order, without repeats; ``all`` (the default) is every
-    topic with ``in_all``. ``model_selection`` is ``model-selection``; ``aliases`` maps
-    other accepted names to a topic's. An unknown name is a UsageError with a suggestion."""
-    aliases = aliases or {}
+    topic with ``in_all``, and ``model_selection`` is ``model-selection``. An unknown name
+    is a UsageError with a suggestion."""
     wanted = set()
     for given in names or ["all"]:
-        name = aliases.get(given, given.replace("_", "-"))
+        name = given.replace("_", "-")
         if name == "all":
             wanted |= {n for n, t in topics.items() if t.in_all}
         elif name in topics:
             wanted.add(name)
         else:
-            close = difflib.get_close_matches(name, [*topics, *aliases], n=1)
+            close = difflib.get_close_matches(name, topics, n=1)
             hint = f" (did you mean {close[0]}?)" if close else ""
             raise UsageError(f"unknown topic {given!r}{hint}; choose from "
                              f"{', '.join(topics)} or all")
