@@ -60,6 +60,8 @@ def test_a_typo_on_a_chapter_module_suggests_close_names():
     with pytest.raises(AttributeError) as e:
         ch2.zzzzzz  # noqa: B018
     assert "did you mean" not in str(e.value)
+    # and dir() lists the lazy names, for completion in Jupyter
+    assert {"dropout", "compare_dropout", "kaggle", "recipe", "TOPICS"} <= set(dir(ch4))
 
 
 def test_one_name_per_section_and_the_books_word_as_an_alias():

@@ -10,11 +10,15 @@ def lazy(package, homes):
 
     ``homes`` maps a public name to the submodule that defines it (a submodule maps to
     itself), or to ``"submodule:other_name"`` for a second name of the same thing. An
-    unknown name is an AttributeError that suggests the closest names.
+    unknown name is an AttributeError that suggests the closest names; ``dir(package)``
+    lists the lazy names too, so that Jupyter completes them.
     """
+    module_vars = vars(sys.modules[package])
+    module_vars["__dir__"] = lambda: sorted(set(module_vars) | set(homes))
+
     def __getattr__(name):
         if name not in homes:
-            known = set(homes) | {k for k in vars(sys.modules[package]) if not k.startswith("_")}
+            known = set(homes) | {k for k in module_vars if not k.startswith("_")}
             close = difflib.get_close_matches(name, sorted(known), n=3)
             hint = f"; did you mean {' or '.join(close)}?" if close else ""
             raise AttributeError(f"module {package!r} has no attribute {name!r}{hint}")
