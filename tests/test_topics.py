@@ -4,6 +4,7 @@ the names a learner types (the README's ``ch4.dropout``, ``--section probability
 import importlib
 import subprocess
 import sys
+import traceback
 from pathlib import Path
 
 import pytest
@@ -60,6 +61,12 @@ def test_a_typo_on_a_chapter_module_suggests_close_names():
     with pytest.raises(AttributeError) as e:
         ch2.zzzzzz  # noqa: B018
     assert "did you mean" not in str(e.value)
+    # said once, not again by Python's own suggestion in the traceback
+    try:
+        ch4.kagle  # noqa: B018
+    except AttributeError as e:
+        shown = "".join(traceback.format_exception_only(type(e), e))
+    assert shown.lower().count("did you mean") == 1 and "kaggle" in shown
     # and dir() lists the lazy names, for completion in Jupyter
     assert {"dropout", "compare_dropout", "kaggle", "recipe", "TOPICS"} <= set(dir(ch4))
 

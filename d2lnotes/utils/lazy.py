@@ -21,7 +21,9 @@ def lazy(package, homes):
             known = set(homes) | {k for k in module_vars if not k.startswith("_")}
             close = difflib.get_close_matches(name, sorted(known), n=3)
             hint = f"; did you mean {' or '.join(close)}?" if close else ""
-            raise AttributeError(f"module {package!r} has no attribute {name!r}{hint}")
+            # name= without obj=: Python's own "Did you mean" would repeat the hint
+            raise AttributeError(f"module {package!r} has no attribute {name!r}{hint}",
+                                 name=name)
         home, _, attr = homes[name].partition(":")
         module = importlib.import_module(f"{package}.{home}")
         return module if home == name and not attr else getattr(module, attr or name)
