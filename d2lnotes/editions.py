@@ -67,6 +67,10 @@ PLACES = {
 }
 
 
+# Other names a learner may type for a topic (``show``, ``--section``): the book's word.
+ALIASES = {"ch2.probability": "ch2.sampling"}
+
+
 def cite(*keys):
     """``"§3.6-3.7 (1.0 edition: §4.4-4.5)"`` for one or more topics of :data:`PLACES`."""
     classic = ", ".join(PLACES[k].classic for k in keys)

@@ -5,8 +5,9 @@ d2lbook.tab`` first, then cells that start with ``%%tab pytorch`` (or ``%%tab al
 ``%%tab mxnet, tensorflow``), and ``if tab.selected('pytorch'):`` branches inside cells.
 d2lnotes runs the PyTorch code, so here ``%%tab`` runs a cell only when its list names
 ``pytorch`` or ``all``, and ``tab.selected(...)`` is true only for ``pytorch``.
-``%load_ext d2lnotes.book.tab`` loads it (so does ``%load_ext d2lbook.tab`` while the book
-redirect is active, if the redirect maps ``d2lbook.tab`` here).
+``%load_ext d2lnotes.book.tab`` loads it. The book's own line, ``%load_ext d2lbook.tab``,
+is not redirected here (the redirect covers ``d2l`` and ``d2l.torch`` only): it needs the
+book's ``d2lbook`` package.
 """
 
 import ast

@@ -2,12 +2,11 @@
 
 Each ``*_tour`` function runs one section of the chapter and returns a :class:`Section`:
 a list of :class:`Check` lines (a value, a claim about it, and whether the claim holds,
-computed, never typed in) plus the figures for ``--json``. ``python -m d2lnotes.ch2``
+computed, never typed in) plus the results for ``--json``. ``python -m d2lnotes.ch2``
 prints them; the tests assert the same values independently.
 """
 
 import math
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,12 +14,12 @@ import torch
 
 from ..editions import cite
 from ..utils.io import atomic_path
-from . import SECTIONS, concise, scratch
+from . import concise, scratch
 
-__all__ = ["Check", "Section", "SECTIONS", "HOUSE_TINY_CSV", "write_house_tiny", "book_y",
+__all__ = ["Check", "Section", "HOUSE_TINY_CSV", "write_house_tiny", "book_y",
            "book_f", "f_calculus", "autograd_tour", "calculus_tour", "linalg_tour",
            "preprocessing_tour", "probability_tour", "plot_tangent", "plot_die_convergence",
-           "fmt", "run_tour"]
+           "fmt"]
 
 
 
@@ -38,7 +37,7 @@ class Check:
 
 @dataclass
 class Section:
-    """The checks of one section, its figures for ``--json`` and data for its plot."""
+    """The checks of one section, its results for ``--json`` and data for its plot."""
 
     name: str
     title: str
@@ -436,18 +435,3 @@ def plot_die_convergence(estimates, path=None):
     if path:
         save(fig, path)
     return fig
-
-
-def run_tour(sections=SECTIONS, seed=0, device="cpu", data_dir="data"):
-    """Run the named sections in order; return ``({name: Section}, {name: seconds})``."""
-    tours = {"autograd": lambda: autograd_tour(seed, device),
-             "calculus": calculus_tour,
-             "linalg": lambda: linalg_tour(device),
-             "preprocessing": lambda: preprocessing_tour(data_dir),
-             "probability": lambda: probability_tour(seed)}
-    done, seconds = {}, {}
-    for name in sections:
-        start = time.perf_counter()
-        done[name] = tours[name]()
-        seconds[name] = time.perf_counter() - start
-    return done, seconds

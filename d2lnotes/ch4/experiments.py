@@ -1,10 +1,11 @@
 """Chapter 4's experiments, in the book's order: each takes keyword arguments and returns data.
 
 Nothing here prints or plots; ``python -m d2lnotes.ch4`` (``report.py``) shows the
-results. Every comparison builds the scratch model, copies its parameters into the
-concise twin (``nn.Linear.weight`` is the transpose of the scratch ``W``) and hands both
-to ``d2lnotes.utils.train.compare``, which trains them on the same batches and returns a
-``Comparison``; the seed offsets are documented there.
+results. Every comparison builds the scratch model and its concise twin, names their
+parameters in one layout (``nn.Linear.weight`` is the transpose of the scratch ``W``) and
+hands both to ``d2lnotes.utils.train.compare_twins``, which copies the scratch parameters
+in, trains both on the same batches and returns a ``Comparison``; the seed offsets are
+documented in ``utils/train.py``.
 """
 
 from dataclasses import dataclass
@@ -20,8 +21,8 @@ from ..utils.train import (
     INIT_AFTER_DATA_SEED_OFFSET,
     Comparison,
     History,
-    compare,
-    copy_into_linear,
+    Twin,
+    compare_twins,
     evaluate,
     fashion_mnist_or,
 )
@@ -79,17 +80,11 @@ def compare_mlp(batch_size=None, lr=0.1, num_epochs=10, seed=0, impl="both", dat
     torch.manual_seed(seed)
     net_s = scratch.MLP(784, 10, 256, device=device)
     net_c = concise.mlp(784, 10, 256).to(device)
-    copy_into_linear(net_c[1], net_s.W1.detach(), net_s.b1.detach())
-    copy_into_linear(net_c[3], net_s.W2.detach(), net_s.b2.detach())
-    versions = {
-        "scratch": (net_s, scratch.softmax_cross_entropy, scratch.SGD(net_s.parameters(), lr)),
-        "concise": (net_c, concise.mlp_loss(), torch.optim.SGD(net_c.parameters(), lr=lr)),
-    }
-    layout = {"scratch": net_s.parameters(),
-              "concise": [net_c[1].weight.T, net_c[1].bias, net_c[3].weight.T, net_c[3].bias]}
-    return compare({k: v for k, v in versions.items() if impl in ("both", k)}, train_iter,
-                   test_iter, num_epochs, seed=seed, layout=layout, quiet=quiet,
-                   callback=callback)
+    return compare_twins(
+        Twin(net_s, scratch.softmax_cross_entropy, scratch.SGD(net_s.parameters(), lr)),
+        Twin(net_c, concise.mlp_loss(), torch.optim.SGD(net_c.parameters(), lr=lr),
+             params=[net_c[1].weight.T, net_c[1].bias, net_c[3].weight.T, net_c[3].bias]),
+        train_iter, test_iter, num_epochs, seed=seed, impl=impl, quiet=quiet, callback=callback)
 
 
 # --- §4.4 model selection: polynomial regression -----------------------------------------
@@ -136,15 +131,13 @@ def fit_polynomial(train_features, test_features, train_labels, test_labels, num
     torch.manual_seed(seed + INIT_AFTER_DATA_SEED_OFFSET)
     net_s = scratch.PolynomialRegression(num_inputs, device=train_features.device)
     net_c = concise.polynomial_regression(num_inputs).to(train_features.device)
-    copy_into_linear(net_c[0], net_s.w.detach())
-    versions = {
-        "scratch": (net_s, scratch3.squared_loss, scratch.SGD(net_s.parameters(), lr)),
-        "concise": (net_c, nn.MSELoss(), torch.optim.SGD(net_c.parameters(), lr=lr / 2)),
-    }
-    layout = {"scratch": [net_s.w], "concise": [net_c[0].weight.T]}
-    cmp = compare(versions, train_iter, test_iter, num_epochs, seed=seed, layout=layout,
-                  quiet=quiet)
-    cmp.extra["w"] = {k: p[0].detach().reshape(-1) for k, p in layout.items()}
+    cmp = compare_twins(
+        Twin(net_s, scratch3.squared_loss, scratch.SGD(net_s.parameters(), lr)),
+        Twin(net_c, nn.MSELoss(), torch.optim.SGD(net_c.parameters(), lr=lr / 2),
+             params=[net_c[0].weight.T]),
+        train_iter, test_iter, num_epochs, seed=seed, quiet=quiet)
+    cmp.extra["w"] = {"scratch": net_s.w.detach().reshape(-1),
+                      "concise": net_c[0].weight.detach().reshape(-1)}
     return cmp
 
 
@@ -212,30 +205,31 @@ def train_weight_decay(lambd, train_data, test_data, num_epochs=100, lr=0.003, b
     device = train_data[0].device
     net_s = scratch3.LinearRegression(WD_NUM_INPUTS, sigma=1.0, device=device)
     net_c = concise3.linear_regression(WD_NUM_INPUTS).to(device)
-    copy_into_linear(net_c[0], net_s.w.detach(), net_s.b.detach())
-    versions = {
-        # The penalty lives in the scratch loss only; the concise one is in the optimizer.
-        "scratch": (net_s, scratch.penalized_loss(net_s.w, lambd),
-                    scratch.SGD(net_s.parameters(), lr)),
-        "concise": (net_c, nn.MSELoss(), concise.weight_decay_sgd(net_c, lr / 2, 2 * lambd)),
-    }
-    curves = {name: History() for name in versions}
+    nets = {"scratch": net_s, "concise": net_c}
+    curves = {name: History() for name in nets}
 
     def record(name, _history):
-        net = versions[name][0]
-        curves[name].train_loss.append(evaluate(net, train_eval, scratch3.squared_loss)[0])
-        curves[name].test_loss.append(evaluate(net, test_iter, scratch3.squared_loss)[0])
+        curves[name].train_loss.append(evaluate(nets[name], train_eval, scratch3.squared_loss)[0])
+        curves[name].test_loss.append(evaluate(nets[name], test_iter, scratch3.squared_loss)[0])
 
-    layout = {"scratch": net_s.parameters(), "concise": [net_c[0].weight.T, net_c[0].bias]}
-    cmp = compare(versions, train_iter, None, num_epochs, seed=seed, layout=layout, quiet=quiet,
-                  callback=record)
+    cmp = compare_twins(
+        # The penalty lives in the scratch loss only; the concise one is in the optimizer.
+        Twin(net_s, scratch.penalized_loss(net_s.w, lambd), scratch.SGD(net_s.parameters(), lr)),
+        Twin(net_c, nn.MSELoss(), concise.weight_decay_sgd(net_c, lr / 2, 2 * lambd),
+             params=[net_c[0].weight.T, net_c[0].bias]),
+        train_iter, None, num_epochs, seed=seed, quiet=quiet, callback=record)
     cmp.histories = curves
-    cmp.extra["w_norm"] = {k: float(torch.norm(p[0].detach())) for k, p in layout.items()}
+    cmp.extra["w_norm"] = {"scratch": float(torch.norm(net_s.w.detach())),
+                           "concise": float(torch.norm(net_c[0].weight.detach()))}
     return cmp
 
 
 def weight_decay(lambdas=(0, 3), num_epochs=None, seed=0, device=None, quiet=True):
-    """Run §4.5 for each ``lambd`` on the same data; return ``{lambd: Comparison}``."""
+    """Run §4.5 for each ``lambd`` on the same data; return ``{lambd: Comparison}``.
+
+    Draw a sweep's test loss and ``||w||`` against lambda in one line:
+    ``plot.plot_sweep(weight_decay(lambdas=(0, 1, 3, 10, 30)), "lambda")``.
+    """
     torch.manual_seed(seed)
     train_data, test_data = weight_decay_data(device)
     return {lambd: train_weight_decay(lambd, train_data, test_data,
@@ -268,20 +262,21 @@ def compare_dropout(batch_size=None, lr=0.5, num_epochs=10, dropout1=0.2, dropou
 
     Same start and same batches, but the scratch masks come from ``torch.rand`` and
     ``nn.Dropout``'s from its own kernel, so the runs part after the first batch:
-    ``max_param_diff`` is ``None`` and the two are compared by accuracy.
+    ``max_param_diff`` is ``None`` and the two are compared by accuracy. Draw a sweep's
+    test accuracy against the rate in one line: ``plot.plot_sweep({p: compare_dropout(
+    dropout1=p, dropout2=p) for p in (0, 0.2, 0.5, 0.8)}, "dropout")``.
     """
     train_iter, test_iter = fashion_mnist_or(data, batch_size, "compare_dropout", device)
     torch.manual_seed(seed)
     net_s = scratch.DropoutMLP(784, 10, 256, 256, dropout1, dropout2, device=device)
     net_c = concise.dropout_mlp(784, 10, 256, 256, dropout1, dropout2).to(device)
-    for linear, W, b in zip((net_c[1], net_c[4], net_c[7]), net_s.Ws, net_s.bs):
-        copy_into_linear(linear, W.detach(), b.detach())
-    versions = {
-        "scratch": (net_s, scratch.softmax_cross_entropy, scratch.SGD(net_s.parameters(), lr)),
-        "concise": (net_c, concise.mlp_loss(), torch.optim.SGD(net_c.parameters(), lr=lr)),
-    }
-    return compare({k: v for k, v in versions.items() if impl in ("both", k)}, train_iter,
-                   test_iter, num_epochs, seed=seed, quiet=quiet, callback=callback)
+    linears = (net_c[1], net_c[4], net_c[7])
+    return compare_twins(
+        Twin(net_s, scratch.softmax_cross_entropy, scratch.SGD(net_s.parameters(), lr)),
+        Twin(net_c, concise.mlp_loss(), torch.optim.SGD(net_c.parameters(), lr=lr),
+             params=[p for layer in linears for p in (layer.weight.T, layer.bias)]),
+        train_iter, test_iter, num_epochs, seed=seed, impl=impl, gap=False, quiet=quiet,
+        callback=callback)
 
 
 # --- §4.7 backpropagation by hand ------------------------------------------------------------
@@ -328,17 +323,11 @@ def compare_hand_backprop(batch_size=None, lr=0.1, num_epochs=10, seed=0, data=N
     torch.manual_seed(seed)
     net_a = scratch.MLP(784, 10, 256, device=device)
     net_h = scratch.HandMLP(784, 10, 256, device=device)
-    with torch.no_grad():
-        for p_h, p_a in zip(net_h.parameters(), net_a.parameters()):
-            p_h.copy_(p_a)
-    versions = {
-        "autograd": (net_a, scratch.softmax_cross_entropy, scratch.SGD(net_a.parameters(), lr)),
-        "by hand": (net_h, scratch.hand_softmax_cross_entropy,
-                    scratch.SGD(net_h.parameters(), lr)),
-    }
-    layout = {"autograd": net_a.parameters(), "by hand": net_h.parameters()}
-    return compare(versions, train_iter, test_iter, num_epochs, seed=seed, layout=layout,
-                   quiet=quiet, callback=callback)
+    return compare_twins(
+        Twin(net_a, scratch.softmax_cross_entropy, scratch.SGD(net_a.parameters(), lr)),
+        Twin(net_h, scratch.hand_softmax_cross_entropy, scratch.SGD(net_h.parameters(), lr)),
+        train_iter, test_iter, num_epochs, seed=seed, names=("autograd", "by hand"),
+        quiet=quiet, callback=callback)
 
 
 # --- §4.8 numerical stability and initialisation ---------------------------------------------
@@ -379,7 +368,7 @@ INITS = {"N(0, 1)": lambda a, b: torch.randn(b, a),
 
 
 def init_statistics(seed=0, n_in=784, n_out=256):
-    """§4.8's figures: the sigmoid's vanishing gradient, an exploding product, Xavier's variance.
+    """§4.8's numbers: the sigmoid's vanishing gradient, an exploding product, Xavier's variance.
 
     Returns ``{"sigmoid_grad", "matrix_product_max_abs", "xavier", "activation_variance"}``:
     the sigmoid's gradient at 0, 4 and 8; the largest entry of 100 random 4 x 4 products;

@@ -204,7 +204,7 @@ def write_submission(path, ids, predictions):
 
 @dataclass
 class HousePrices:
-    """§4.10's figures: a History per fold, the final model's History and its predictions."""
+    """§4.10's results: a History per fold, the final model's History and its predictions."""
 
     folds: list
     full: History

@@ -80,11 +80,11 @@ def split_train_val(data, num_val, seed=0):
 
 def train_best(data=None, *, lr=None, num_epochs=None, device=None, seed=0, subset=None,
                root=None, quiet=True, callback=None, **overrides):
-    """Train the recipe; return ``(net, history, figures)``.
+    """Train the recipe; return ``(net, history, results)``.
 
     ``data`` is ``(train_iter, test_iter)`` from ``load_fashion_mnist`` (loaded if None);
     ``subset`` keeps only the first ``subset`` training images (quick checks). The
-    history's ``test_*`` entries are on the *validation* split; ``figures`` holds
+    history's ``test_*`` entries are on the *validation* split; ``results`` holds
     ``val_acc`` and ``test_acc`` of the final model and the settings used.
     """
     settings = {**RECIPE, **overrides}
@@ -109,11 +109,11 @@ def train_best(data=None, *, lr=None, num_epochs=None, device=None, seed=0, subs
                     weight_decay_sgd(net, settings["lr"], settings["weight_decay"]), quiet=quiet,
                     callback=callback, desc="best")
     test_loss, test_acc = evaluate(net, test_iter, loss)
-    figures = {"val_acc": history.test_acc[-1], "test_acc": test_acc, "test_loss": test_loss,
+    results = {"val_acc": history.test_acc[-1], "test_acc": test_acc, "test_loss": test_loss,
                "train_acc": history.train_acc[-1], "num_train": len(y_tr),
                "num_val": len(y_val), "settings": {k: list(v) if isinstance(v, tuple) else v
                                                    for k, v in settings.items()}}
-    return net, history, figures
+    return net, history, results
 
 
 def choose_lr(candidates=LR_CANDIDATES, num_epochs=SWEEP_EPOCHS, data=None, **kwargs):
@@ -132,10 +132,10 @@ def choose_lr(candidates=LR_CANDIDATES, num_epochs=SWEEP_EPOCHS, data=None, **kw
 @dataclass
 class Best:
     """The recipe's run: the final model's History (``test_*`` on the validation split), its
-    figures from :func:`train_best`, and the lr sweep (``None`` without ``sweep``)."""
+    results from :func:`train_best`, and the lr sweep (``None`` without ``sweep``)."""
 
     history: History
-    figures: dict
+    results: dict
     lr: float
     sweep: dict | None
     seconds: float
@@ -153,6 +153,6 @@ def best(*, sweep=False, num_epochs=None, seed=0, root=None, device=None, subset
     lr, scores = RECIPE["lr"], None
     if sweep:
         lr, scores = choose_lr(data=data, device=device, seed=seed, quiet=quiet, subset=subset)
-    _, history, figures = train_best(data, lr=lr, num_epochs=num_epochs, device=device,
+    _, history, results = train_best(data, lr=lr, num_epochs=num_epochs, device=device,
                                      seed=seed, subset=subset, quiet=quiet, callback=callback)
-    return Best(history, figures, lr, scores, time.perf_counter() - start)
+    return Best(history, results, lr, scores, time.perf_counter() - start)

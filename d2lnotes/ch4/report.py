@@ -1,45 +1,24 @@
-"""What ``python -m d2lnotes.ch4`` shows for each topic: it runs the experiment, prints its
-tables, draws its PNGs, and returns a JSON-ready dict and a one-line summary.
+"""What ``python -m d2lnotes.ch4`` shows for each topic (``d2lnotes.ch4.TOPICS``): a report
+runs the experiment, prints its table, saves its pictures, and returns a JSON-ready dict of
+results and a one-line summary (see ``d2lnotes.utils.topics``).
 
-The computing is in ``experiments.py``, ``kaggle.py`` and ``recipe.py``; a topic here
+The computing is in ``experiments.py``, ``kaggle.py`` and ``recipe.py``; a report here
 only passes the command line's settings (a :class:`Run`) as explicit keyword arguments.
+Pictures with more than one curve are built by the ``*_figure`` functions.
 """
-
-from dataclasses import dataclass, field
-from pathlib import Path
 
 from ..editions import cite
 from ..utils import cli, plot
+from ..utils.topics import Run
+from . import BOOK_EPOCHS
 from . import experiments as ex
 
-# The book's epochs per topic; --epochs N replaces all of them (for quick runs).
-BOOK_EPOCHS = {"mlp": 10, "backprop": 10, "dropout": 10}
+__all__ = ["BOOK_EPOCHS", "Run", "activations", "mlp", "model_selection", "weight_decay",
+           "dropout", "backprop", "init", "kaggle", "best", "activations_figure",
+           "model_selection_figure", "weight_decay_figure", "init_figure", "kfold_figure"]
 
-
-@dataclass
-class Run:
-    """The command line's settings, as the topics need them; ``out`` is None for no plots."""
-
-    seed: int = 0
-    device: object = None
-    epochs: int | None = None
-    out: Path | None = None
-    data_dir: Path | None = None
-    quiet: bool = True
-    sweep: bool = False
-    submission: Path | None = None
-    _fashion: tuple | None = field(default=None, repr=False)
-
-    def fashion_mnist(self):
-        """Fashion-MNIST at batch 256, loaded once and shared by the topics."""
-        from ..utils.data import load_fashion_mnist
-
-        if self._fashion is None:
-            self._fashion = load_fashion_mnist(256, root=self.data_dir, device=self.device)
-        return self._fashion
-
-    def num_epochs(self, topic):
-        return self.epochs or BOOK_EPOCHS[topic]
+def _epochs(run, topic):
+    return run.epochs or BOOK_EPOCHS[topic]
 
 
 def _n(count, noun):
@@ -49,6 +28,11 @@ def _n(count, noun):
 
 def _saved(say, *paths):
     say("plots: " + ", ".join(str(p) for p in paths))
+
+
+def _save(run, say, fig, name):
+    if run.out:
+        _saved(say, run.save(fig(), name))
 
 
 # The largest gap after one epoch that float32 rounding explains, the bound tests/test_ch4.py
@@ -76,6 +60,7 @@ def _gap_lines(say, cmp):
 def _curves(say, run, cmp, name, title, overlay=True):
     if run.out:
         plot.plot_history(cmp.histories, title=title, path=run.out / name, overlay=overlay)
+        run.written.append(run.out / name)
         _saved(say, run.out / name)
 
 
@@ -83,14 +68,16 @@ def _fmt_w(w, n=None):
     return "[" + ", ".join(f"{float(v):6.3f}" for v in list(w)[:n]) + "]"
 
 
+def _panel(ax, title=None, **labels):
+    ax.set(title=title, **labels)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
+
+
 # --- topics, in the book's order ----------------------------------------------------------
 
 def activations(run, say):
     """§4.1: each scratch activation and derivative against torch / autograd, and a plot."""
-    import torch
-
-    from . import scratch
-
     say(f"{cite('ch4.activations')} "
         "activation functions: scratch against torch, closed-form derivative against "
         "autograd, float32 on x in [-100, 100] (0 and ±100 included)")
@@ -100,35 +87,41 @@ def activations(run, say):
     for name, r in results.items():
         say(f"{name:>8}  {r['max_value_diff']:16.3g}  {r['max_grad_diff']:20.3g}  "
             f"{r['grad_at_0']:6.3g}  {r['at_minus_100']:10.3g}  {r['at_100']:7.3g}")
-    if run.out:
-        fig, axes = plot.new_figure(1, 3, figsize=(11, 3.2))
-        xs = torch.linspace(-6, 6, 241)
-        for ax, name in zip(axes.flat, ex.ACTIVATIONS):
-            ax.plot(xs, getattr(scratch, name)(xs), label=f"{name}(x)")
-            ax.plot(xs, getattr(scratch, name + "_grad")(xs), "--", label=f"{name}'(x)")
-            ax.set(xlabel="x", title=name)
-            ax.grid(True, alpha=0.3)
-            ax.legend(fontsize=8)
-        fig.suptitle("Activation functions and their derivatives (§4.1)")
-        _saved(say, plot.save(fig, run.out / "activations.png"))
+    _save(run, say, activations_figure, "activations.png")
     worst_v = max(r["max_value_diff"] for r in results.values())
     worst_g = max(r["max_grad_diff"] for r in results.values())
     return results, f"largest gap to torch {worst_v:.2g} (values), {worst_g:.2g} (derivatives)"
 
 
+def activations_figure():
+    """§4.1: each scratch activation and its derivative on [-6, 6]."""
+    import torch
+
+    from . import scratch
+
+    fig, axes = plot.new_figure(1, 3, figsize=(11, 3.2))
+    xs = torch.linspace(-6, 6, 241)
+    for ax, name in zip(axes.flat, ex.ACTIVATIONS):
+        ax.plot(xs, getattr(scratch, name)(xs), label=f"{name}(x)")
+        ax.plot(xs, getattr(scratch, name + "_grad")(xs), "--", label=f"{name}'(x)")
+        _panel(ax, name, xlabel="x")
+    fig.suptitle("Activation functions and their derivatives (§4.1)")
+    return fig
+
+
 def mlp(run, say):
     """§4.2-4.3: the scratch MLP and nn.Sequential, same start and same batches."""
-    epochs = run.num_epochs("mlp")
+    epochs = _epochs(run, "mlp")
     say(f"{cite('ch4.mlp')} MLP 784-256-10 on Fashion-MNIST: batch 256, lr 0.1, "
         f"{_n(epochs, 'epoch')}, device {run.device}")
     cmp = ex.compare_mlp(256, 0.1, epochs, seed=run.seed, data=run.fashion_mnist(),
                          device=run.device, quiet=run.quiet)
     cli.history_table(say, cmp.histories)
     _gap_lines(say, cmp)
-    results = {**cli.final_figures(cmp.histories), "max_param_diff": cmp.max_param_diff,
+    results = {**cli.final_results(cmp.histories), "max_param_diff": cmp.max_param_diff,
                "param_diff_per_epoch": cmp.extra["param_diff_per_epoch"]}
     _curves(say, run, cmp, "mlp_curves.png",
-            "MLP on Fashion-MNIST (§4.2-4.3): scratch (band) and concise (dashed)")
+            "MLP on Fashion-MNIST (§4.2-4.3): scratch (band) and concise (thin line)")
     acc = " / ".join(f"{results[k]['test_acc']:.4f}" for k in cmp.histories)
     return results, f"test acc scratch / concise {acc}, max_param_diff {cmp.max_param_diff:.2g}"
 
@@ -141,37 +134,43 @@ def model_selection(run, say):
         "batch 10; concise: nn.MSELoss + optim.SGD lr 0.01, scratch: squared_loss + SGD lr 0.02")
     say(f"{'fit':>9} {'features':>8} {'epochs':>6} {'train loss':>11} {'test loss':>11} "
         f"{'max_param_diff':>14}  fitted w[:4] (concise)")
-    results = {}
-    for name, fit in poly.fits.items():
-        h, w, x = fit.histories["concise"], fit.extra["w"], fit.extra
-        say(f"{name:>9} {x['num_features']:8d} {x['num_epochs']:6d} {h.train_loss[-1]:11.5f} "
-            f"{h.test_loss[-1]:11.5f} {fit.max_param_diff:14.3g}  {_fmt_w(w['concise'], 4)}")
-        results[name] = {"num_features": x["num_features"], "num_epochs": x["num_epochs"],
-                         "train_loss": h.train_loss[-1], "test_loss": h.test_loss[-1],
-                         "w": w["concise"].cpu().tolist(), "w_scratch": w["scratch"].cpu().tolist(),
-                         "max_param_diff": fit.max_param_diff}
+    results = {name: _fit_results(fit) for name, fit in poly.fits.items()}
+    for name, r in results.items():
+        say(f"{name:>9} {r['num_features']:8d} {r['num_epochs']:6d} {r['train_loss']:11.5f} "
+            f"{r['test_loss']:11.5f} {r['max_param_diff']:14.3g}  {_fmt_w(r['w'], 4)}")
     say(f"{'true':>9} {'':8} {'':6} {'':11} {'':11} {'':14}  {_fmt_w(poly.true_w, 4)}"
         "   (book's cubic fit: [5.01, 1.24, -3.42, 5.50])")
     results["true_w"] = poly.true_w.tolist()
-    if run.out:
-        fig, axes = plot.new_figure(1, 3, figsize=(13, 3.8))
-        for ax, (name, fit) in zip(axes.flat, poly.fits.items()):
-            h = fit.histories["concise"]
-            epochs = range(1, len(h.train_loss) + 1)
-            ax.plot(epochs, h.train_loss, label="train", color="tab:blue")
-            ax.plot(epochs, h.test_loss, "--", label="test", color="tab:orange")
-            ax.set(yscale="log", xlabel="epoch", ylabel="loss (MSE)",
-                   title=f"{name}: {fit.extra['num_features']} features")
-            plot.log_ticks(ax)
-            ax.grid(True, alpha=0.3)
-            ax.legend()
-        fig.suptitle("§4.4 polynomial regression: train and test loss (log scale)")
-        _saved(say, plot.save(fig, run.out / "model_selection.png"))
+    _save(run, say, lambda: model_selection_figure(poly), "model_selection.png")
     test = {name: results[name]["test_loss"] for name in poly.fits}
-    summary = (f"model selection: cubic w = {_fmt_w(results['normal']['w'])}, test loss "
-               f"normal {test['normal']:.4f} / underfit {test['underfit']:.2f} / overfit "
-               f"{test['overfit']:.4f}")
-    return results, summary
+    return results, (f"model selection: cubic w = {_fmt_w(results['normal']['w'])}, test loss "
+                     f"normal {test['normal']:.4f} / underfit {test['underfit']:.2f} / overfit "
+                     f"{test['overfit']:.4f}")
+
+
+def _fit_results(fit):
+    h, w, x = fit.histories["concise"], fit.extra["w"], fit.extra
+    return {"num_features": x["num_features"], "num_epochs": x["num_epochs"],
+            "train_loss": h.train_loss[-1], "test_loss": h.test_loss[-1],
+            "w": w["concise"].cpu().tolist(), "w_scratch": w["scratch"].cpu().tolist(),
+            "max_param_diff": fit.max_param_diff}
+
+
+def model_selection_figure(poly):
+    """§4.4: train and test loss of each polynomial fit, on a log scale."""
+    fig, axes = plot.new_figure(1, 3, figsize=(13, 3.8))
+    for ax, (name, fit) in zip(axes.flat, poly.fits.items()):
+        h = fit.histories["concise"]
+        epochs = range(1, len(h.train_loss) + 1)
+        ax.plot(epochs, h.train_loss, label="train", color="tab:blue")
+        ax.plot(epochs, h.test_loss, "--", label="test", color="tab:orange")
+        ax.set(yscale="log", xlabel="epoch", ylabel="loss (MSE)",
+               title=f"{name}: {fit.extra['num_features']} features")
+        plot.log_ticks(ax)
+        ax.grid(True, alpha=0.3)
+        ax.legend()
+    fig.suptitle("§4.4 polynomial regression: train and test loss (log scale)")
+    return fig
 
 
 def weight_decay(run, say):
@@ -184,36 +183,42 @@ def weight_decay(run, say):
         "concise: nn.MSELoss + SGD(weight_decay=2 lambd on the weight, lr/2)")
     say(f"{'lambda':>6} {'||w|| scratch':>13} {'||w|| concise':>13} {'train loss':>11} "
         f"{'test loss':>10} {'max_param_diff':>14}")
-    results = {}
-    for lambd, cmp in runs.items():
-        c, w_norm = cmp.histories["scratch"], cmp.extra["w_norm"]
-        say(f"{lambd:6g} {w_norm['scratch']:13.4f} {w_norm['concise']:13.4f} "
-            f"{c.train_loss[-1]:11.5f} {c.test_loss[-1]:10.5f} {cmp.max_param_diff:14.3g}")
-        results[f"lambda_{lambd:g}"] = {
-            "lambd": lambd, "w_norm": w_norm, "max_param_diff": cmp.max_param_diff,
-            "train_loss": c.train_loss[-1], "test_loss": c.test_loss[-1]}
+    results = {f"lambda_{lambd:g}": _decay_results(lambd, cmp)
+               for lambd, cmp in runs.items()}
+    for r in results.values():
+        say(f"{r['lambd']:6g} {r['w_norm']['scratch']:13.4f} {r['w_norm']['concise']:13.4f} "
+            f"{r['train_loss']:11.5f} {r['test_loss']:10.5f} {r['max_param_diff']:14.3g}")
     say("(book: ||w|| about 13 without decay, about 0.36 with lambda 3)")
-    if run.out:
-        fig, axes = plot.new_figure(1, len(runs), figsize=(5.5 * len(runs), 3.8))
-        for ax, (lambd, cmp) in zip(axes.flat, runs.items()):
-            for name, style in (("scratch", dict(linewidth=5, alpha=0.35)),
-                                ("concise", dict(linestyle="--", linewidth=1.6))):
-                h = cmp.histories[name]
-                epochs = range(1, len(h.train_loss) + 1)
-                ax.plot(epochs, h.train_loss, color="tab:blue", label=f"{name} train", **style)
-                ax.plot(epochs, h.test_loss, color="tab:orange", label=f"{name} test", **style)
-            ax.set(yscale="log", xlabel="epoch", ylabel="squared loss",
-                   title=f"lambda = {lambd}: ||w|| = {cmp.extra['w_norm']['scratch']:.3g}")
-            ax.grid(True, alpha=0.3)
-            ax.legend(fontsize=8)
-        fig.suptitle("§4.5 weight decay: scratch l2_penalty (band) vs optim weight_decay (dashed)")
-        _saved(say, plot.save(fig, run.out / "weight_decay.png"))
+    _save(run, say, lambda: weight_decay_figure(runs), "weight_decay.png")
     r0, r3 = results["lambda_0"], results["lambda_3"]
     worst = max(r["max_param_diff"] for r in results.values())
-    summary = (f"weight decay: ||w|| = {r0['w_norm']['scratch']:.2f} (lambda 0), "
-               f"{r3['w_norm']['scratch']:.3f} (lambda 3), test loss {r0['test_loss']:.3g} -> "
-               f"{r3['test_loss']:.3g}, scratch vs concise max_param_diff {worst:.2g}")
-    return results, summary
+    return results, (f"weight decay: ||w|| = {r0['w_norm']['scratch']:.2f} (lambda 0), "
+                     f"{r3['w_norm']['scratch']:.3f} (lambda 3), test loss "
+                     f"{r0['test_loss']:.3g} -> {r3['test_loss']:.3g}, scratch vs concise "
+                     f"max_param_diff {worst:.2g}")
+
+
+def _decay_results(lambd, cmp):
+    h = cmp.histories["scratch"]
+    return {"lambd": lambd, "w_norm": cmp.extra["w_norm"], "max_param_diff": cmp.max_param_diff,
+            "train_loss": h.train_loss[-1], "test_loss": h.test_loss[-1]}
+
+
+def weight_decay_figure(runs):
+    """§4.5: train and test loss for each lambda, scratch (band) against concise (dashed)."""
+    fig, axes = plot.new_figure(1, len(runs), figsize=(5.5 * len(runs), 3.8))
+    for ax, (lambd, cmp) in zip(axes.flat, runs.items()):
+        for name, style in (("scratch", dict(linewidth=5, alpha=0.35)),
+                            ("concise", dict(linestyle="--", linewidth=1.6))):
+            h = cmp.histories[name]
+            epochs = range(1, len(h.train_loss) + 1)
+            ax.plot(epochs, h.train_loss, color="tab:blue", label=f"{name} train", **style)
+            ax.plot(epochs, h.test_loss, color="tab:orange", label=f"{name} test", **style)
+        ax.set(yscale="log")
+        _panel(ax, f"lambda = {lambd}: ||w|| = {cmp.extra['w_norm']['scratch']:.3g}",
+               xlabel="epoch", ylabel="squared loss")
+    fig.suptitle("§4.5 weight decay: scratch l2_penalty (band) vs optim weight_decay (dashed)")
+    return fig
 
 
 def dropout(run, say):
@@ -225,15 +230,15 @@ def dropout(run, say):
     for p, row in stats.items():
         say(f"{float(p):4.1f}  {row['zeros_scratch']:13.4f}  {row['zeros_concise']:9.4f}  "
             f"{row['mean_scratch']:12.4f}  {row['mean_concise']:8.4f}")
-    epochs = run.num_epochs("dropout")
+    epochs = _epochs(run, "dropout")
     say(f"MLP 784-256-256-10, dropout 0.2 and 0.5, batch 256, lr 0.5, {_n(epochs, 'epoch')}, "
         f"device {run.device}; the masks differ, so the runs are compared by accuracy")
     cmp = ex.compare_dropout(256, 0.5, epochs, seed=run.seed, data=run.fashion_mnist(),
                              device=run.device, quiet=run.quiet)
     cli.history_table(say, cmp.histories)
-    results = {"statistics": stats, **cli.final_figures(cmp.histories)}
+    results = {"statistics": stats, **cli.final_results(cmp.histories)}
     _curves(say, run, cmp, "dropout_curves.png",
-            "Dropout MLP on Fashion-MNIST (§4.6): scratch (solid) and concise (dashed),\n"
+            "Dropout MLP on Fashion-MNIST (§4.6): scratch (blue) and concise (orange),\n"
             "two runs from the same start whose dropout masks differ", overlay=False)
     acc = " / ".join(f"{results[k]['test_acc']:.4f}" for k in cmp.histories)
     return results, f"test acc scratch / concise {acc}"
@@ -249,7 +254,7 @@ def backprop(run, say):
     say("  max |hand - autograd|: " + ", ".join(f"{k} {v:.2g}" for k, v in gaps.items()))
     say(f"  gradcheck (finite differences) of the hand-written Functions: "
         f"{'passed' if gradcheck else 'FAILED'}")
-    epochs = run.num_epochs("backprop")
+    epochs = _epochs(run, "backprop")
     say(f"training with autograd and with the hand gradients: batch 256, lr 0.1, "
         f"{_n(epochs, 'epoch')}, device {run.device}")
     cmp = ex.compare_hand_backprop(256, 0.1, epochs, seed=run.seed, data=data, device=run.device,
@@ -257,10 +262,10 @@ def backprop(run, say):
     cli.history_table(say, cmp.histories)
     _gap_lines(say, cmp)
     results = {"float64_max_grad_diff": gaps, "gradcheck": gradcheck,
-               **cli.final_figures(cmp.histories), "max_param_diff": cmp.max_param_diff,
+               **cli.final_results(cmp.histories), "max_param_diff": cmp.max_param_diff,
                "param_diff_per_epoch": cmp.extra["param_diff_per_epoch"]}
     _curves(say, run, cmp, "backprop_curves.png",
-            "MLP trained with autograd (band) and with hand-derived gradients (dashed), §4.7")
+            "MLP trained with autograd (band) and with hand-derived gradients (thin), §4.7")
     worst = max(v for k, v in gaps.items() if k != "loss")
     return results, (f"float64 gap {worst:.2g}, gradcheck {'ok' if gradcheck else 'FAILED'}, "
                      f"trained max_param_diff {cmp.max_param_diff:.2g}")
@@ -268,10 +273,6 @@ def backprop(run, say):
 
 def init(run, say):
     """§4.8: vanishing and exploding gradients, Xavier init, activation variance by depth."""
-    import torch
-
-    from . import scratch
-
     results = ex.init_statistics(seed=run.seed)
     say(f"{cite('ch4.init')} numerical stability and initialization")
     say("§4.8.1 sigmoid gradient: " + ", ".join(
@@ -292,25 +293,30 @@ def init(run, say):
     say("layer  " + "  ".join(f"{k:>11}" for k in variances))
     for i in range(11):
         say(f"{i:5d}  " + "  ".join(f"{v[i]:11.3g}" for v in variances.values()))
-    if run.out:
-        x = torch.linspace(-8, 8, 321)
-        fig, axes = plot.new_figure(1, 2, figsize=(10, 3.5))
-        ax = axes[0, 0]
-        ax.plot(x, scratch.sigmoid(x), label="sigmoid")
-        ax.plot(x, scratch.sigmoid_grad(x), "--", label="gradient")
-        ax.set(xlabel="x", title="The sigmoid's gradient vanishes (§4.8.1)")
-        ax.grid(True, alpha=0.3)
-        ax.legend(fontsize=8)
-        ax = axes[0, 1]
-        for (name, v), style in zip(variances.items(), ("-o", "--s", "-.^")):
-            ax.plot(range(11), v, style, label=name, markersize=4)
-        ax.set(xlabel="layer", ylabel="variance of activations", yscale="log",
-               title="10 linear layers of width 256 (§4.8.2)")
-        ax.grid(True, alpha=0.3)
-        ax.legend(fontsize=8)
-        _saved(say, plot.save(fig, run.out / "init.png"))
+    _save(run, say, lambda: init_figure(variances), "init.png")
     return results, (f"100 matrices -> {largest:.2g}; layer-10 variance "
                      + ", ".join(f"{k} {v[-1]:.2g}" for k, v in variances.items()))
+
+
+def init_figure(variances):
+    """§4.8: the sigmoid's vanishing gradient, and the variance of activations by depth."""
+    import torch
+
+    from . import scratch
+
+    x = torch.linspace(-8, 8, 321)
+    fig, axes = plot.new_figure(1, 2, figsize=(10, 3.5))
+    ax = axes[0, 0]
+    ax.plot(x, scratch.sigmoid(x), label="sigmoid")
+    ax.plot(x, scratch.sigmoid_grad(x), "--", label="gradient")
+    _panel(ax, "The sigmoid's gradient vanishes (§4.8.1)", xlabel="x")
+    ax = axes[0, 1]
+    for (name, v), style in zip(variances.items(), ("-o", "--s", "-.^")):
+        ax.plot(range(11), v, style, label=name, markersize=4)
+    ax.set(yscale="log")
+    _panel(ax, "10 linear layers of width 256 (§4.8.2)", xlabel="layer",
+           ylabel="variance of activations")
+    return fig
 
 
 def kfold_figure(folds, avg_valid_log_rmse):
@@ -353,34 +359,29 @@ def kaggle(run, say):
     submission = write_submission(run.submission, r.ids, r.predictions)
     say(f"trained on all {r.num_train} houses: train log rmse {r.full.train_loss[-1]:.4f}; "
         f"wrote {submission}")
-    if run.out:
-        fig = kfold_figure(r.folds, r.avg_valid_log_rmse)
-        _saved(say, plot.save(fig, run.out / "kaggle_kfold.png"))
-    results = {"num_features": r.num_features, "k": k, "num_epochs": s["num_epochs"],
-               "folds": [{"train_log_rmse": h.train_loss[-1], "valid_log_rmse": h.test_loss[-1]}
-                         for h in r.folds],
-               "avg_train_log_rmse": r.avg_train_log_rmse,
-               "avg_valid_log_rmse": r.avg_valid_log_rmse,
-               "full_train_log_rmse": r.full.train_loss[-1], "submission": str(submission)}
-    summary = (f"kaggle: {r.num_features} features, {k}-fold avg log-RMSE train "
-               f"{r.avg_train_log_rmse:.4f} valid {r.avg_valid_log_rmse:.4f} (book ~0.17); "
-               f"wrote {submission}")
-    return results, summary
+    _save(run, say, lambda: kfold_figure(r.folds, r.avg_valid_log_rmse), "kaggle_kfold.png")
+    return _kaggle_results(r, submission), (
+        f"kaggle: {r.num_features} features, {k}-fold avg log-RMSE train "
+        f"{r.avg_train_log_rmse:.4f} valid {r.avg_valid_log_rmse:.4f} (book ~0.17); "
+        f"wrote {submission}")
+
+
+def _kaggle_results(r, submission):
+    return {"num_features": r.num_features, "k": len(r.folds),
+            "num_epochs": r.settings["num_epochs"],
+            "folds": [{"train_log_rmse": h.train_loss[-1], "valid_log_rmse": h.test_loss[-1]}
+                      for h in r.folds],
+            "avg_train_log_rmse": r.avg_train_log_rmse,
+            "avg_valid_log_rmse": r.avg_valid_log_rmse,
+            "full_train_log_rmse": r.full.train_loss[-1], "submission": str(submission)}
 
 
 def best(run, say):
     """The recipe: the best Fashion-MNIST accuracy Chapters 3-4 allow."""
-    from .recipe import LR_CANDIDATES, RECIPE, REFERENCES, SWEEP_EPOCHS
+    from .recipe import REFERENCES
     from .recipe import best as train_recipe
 
-    s = RECIPE
-    if run.sweep:
-        say(f"choosing lr on the validation split: {', '.join(map(str, LR_CANDIDATES))}, "
-            f"{SWEEP_EPOCHS} epochs each, then training the recipe")
-    say(f"recipe: MLP 784-{'-'.join(map(str, s['num_hiddens']))}-10, dropout "
-        f"{s['dropout']}, Xavier init, weight decay {s['weight_decay']}, plain SGD, "
-        f"batch {s['batch_size']}, {_n(run.epochs or s['num_epochs'], 'epoch')}, "
-        f"{60000 - s['num_val']} training / {s['num_val']} validation images")
+    _recipe_header(run, say)
 
     def each_epoch(h):
         say(f"  epoch {len(h.train_loss):3d}: train loss {h.train_loss[-1]:.4f}, train acc "
@@ -392,17 +393,34 @@ def best(run, say):
         say(f"  lr {lr}: validation accuracy {acc:.4f}")
     say(f"lr {r.lr}")
     curves = {k: v for k, v in r.history.as_dict().items() if k != "seconds"}
-    results = {**r.figures, "history": curves,
+    results = {**r.results, "history": curves,
                "lr_sweep": {str(k): v for k, v in r.sweep.items()} if r.sweep else None,
                "references": REFERENCES}
     if run.out:
         path = run.out / "best_curves.png"
         plot.plot_history({"": r.history}, test_label="validation", path=path,
                           title="Chapter 4's best MLP: train and validation curves")
+        run.written.append(path)
         _saved(say, path)
-    f = r.figures
+    return results, _recipe_summary(r, REFERENCES)
+
+
+def _recipe_header(run, say):
+    from .recipe import LR_CANDIDATES, RECIPE, SWEEP_EPOCHS
+
+    s = RECIPE
+    if run.sweep:
+        say(f"choosing lr on the validation split: {', '.join(map(str, LR_CANDIDATES))}, "
+            f"{SWEEP_EPOCHS} epochs each, then training the recipe")
+    say(f"recipe: MLP 784-{'-'.join(map(str, s['num_hiddens']))}-10, dropout "
+        f"{s['dropout']}, Xavier init, weight decay {s['weight_decay']}, plain SGD, "
+        f"batch {s['batch_size']}, {_n(run.epochs or s['num_epochs'], 'epoch')}, "
+        f"{60000 - s['num_val']} training / {s['num_val']} validation images")
+
+
+def _recipe_summary(r, references):
+    f = r.results
     lines = [f"validation accuracy {f['val_acc']:.4f}, test accuracy {f['test_acc']:.4f}, "
              f"{r.seconds:.1f} s in all ({sum(r.history.seconds):.1f} s training)",
              "published test accuracies for comparison:", f"  {f['test_acc']:.4f}  this recipe"]
-    lines += [f"  {v:.4f}  {k}" for k, v in REFERENCES.items()]
-    return results, "\n".join(lines)
+    return "\n".join(lines + [f"  {v:.4f}  {k}" for k, v in references.items()])

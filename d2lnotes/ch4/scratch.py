@@ -95,10 +95,12 @@ class MLP:
     """One hidden layer: ``H = ReLU(X W1 + b1)``, logits ``O = H W2 + b2`` (§4.2.1).
 
     Weights ``~ N(0, sigma^2)``, biases 0; ``X`` is flattened to ``(batch, num_inputs)``.
+    ``activation`` is ReLU unless an exercise passes another (``sigmoid``, ``tanh``).
     """
 
-    def __init__(self, num_inputs=784, num_outputs=10, num_hiddens=256, sigma=0.01, device=None):
-        self.num_inputs = num_inputs
+    def __init__(self, num_inputs=784, num_outputs=10, num_hiddens=256, sigma=0.01, device=None,
+                 activation=relu):
+        self.num_inputs, self.activation = num_inputs, activation
         self.W1 = (torch.randn(num_inputs, num_hiddens) * sigma).to(device).requires_grad_(True)
         self.b1 = torch.zeros(num_hiddens, device=device, requires_grad=True)
         self.W2 = (torch.randn(num_hiddens, num_outputs) * sigma).to(device).requires_grad_(True)
@@ -106,7 +108,7 @@ class MLP:
 
     def __call__(self, X):
         X = X.reshape(-1, self.num_inputs)
-        H = relu(X @ self.W1 + self.b1)
+        H = self.activation(X @ self.W1 + self.b1)
         return H @ self.W2 + self.b2
 
     def parameters(self):
@@ -278,12 +280,13 @@ class DropoutMLP:
     """Two hidden ReLU layers, dropout after each while training (§4.6.4).
 
     ``784 -> 256 -> 256 -> 10``; the book drops 0.2 after the first hidden layer and 0.5
-    after the second. Weights ``~ N(0, sigma^2)``, biases 0.
+    after the second. Weights ``~ N(0, sigma^2)``, biases 0; ``activation`` as in :class:`MLP`.
     """
 
     def __init__(self, num_inputs=784, num_outputs=10, num_hiddens1=256, num_hiddens2=256,
-                 dropout1=0.2, dropout2=0.5, sigma=0.01, device=None):
+                 dropout1=0.2, dropout2=0.5, sigma=0.01, device=None, activation=relu):
         self.num_inputs, self.dropout1, self.dropout2 = num_inputs, dropout1, dropout2
+        self.activation = activation
         sizes = [num_inputs, num_hiddens1, num_hiddens2, num_outputs]
         self.Ws = [(torch.randn(a, b) * sigma).to(device).requires_grad_(True)
                    for a, b in zip(sizes, sizes[1:])]
@@ -292,10 +295,10 @@ class DropoutMLP:
 
     def __call__(self, X):
         X = X.reshape(-1, self.num_inputs)
-        H1 = relu(X @ self.Ws[0] + self.bs[0])
+        H1 = self.activation(X @ self.Ws[0] + self.bs[0])
         if self.training:
             H1 = dropout_layer(H1, self.dropout1)
-        H2 = relu(H1 @ self.Ws[1] + self.bs[1])
+        H2 = self.activation(H1 @ self.Ws[1] + self.bs[1])
         if self.training:
             H2 = dropout_layer(H2, self.dropout2)
         return H2 @ self.Ws[2] + self.bs[2]

@@ -22,7 +22,7 @@ import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..editions import PLACES
+from ..editions import ALIASES, PLACES
 from ..utils.errors import UsageError
 
 TOPICS = {}
@@ -408,6 +408,7 @@ def show(name=None):
     """
     if name is None:
         return TopicList(TOPICS)
+    name = ALIASES.get(name, name)  # ch2.probability is ch2.sampling
     if name not in TOPICS:
         raise UsageError(_unknown(name))
     return Shown(TOPICS[name])

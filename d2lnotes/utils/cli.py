@@ -238,7 +238,7 @@ def history_table(say, histories):
             for h in histories.values()))
 
 
-def final_figures(histories):
+def final_results(histories):
     """``{version: {train_loss, train_acc, test_acc}}`` after the last epoch, for ``--json``."""
     return {k: {"train_loss": h.train_loss[-1], "train_acc": h.train_acc[-1],
                 "test_acc": h.test_acc[-1]} for k, h in histories.items()}

@@ -93,31 +93,35 @@ def plot_history(histories, title=None, path=None, logy=False, test_label="test"
 
     ``histories`` maps a name to a :class:`~d2lnotes.utils.train.History`, or is one
     History. The left panel shows losses, the right one accuracies (when there are any).
-    Runs differ by line style. ``test_label`` names the held-out curves (e.g. "validation").
+    Each split has its line style (train solid, test dashed) and each run its colour, so
+    ten runs stay apart. ``test_label`` names the held-out curves (e.g. "validation").
     ``overlay`` draws the first run as a wide pale band that the others should lie in (for
     versions that are the same model); ``overlay=False`` draws every run as a plain line.
+    A lone run, and twins (two runs with ``overlay``, told apart by the band), keep blue
+    for train and orange for test.
     """
     histories = {"": histories} if hasattr(histories, "train_loss") else dict(histories)
     has_acc = any(h.train_acc or h.test_acc for h in histories.values())
     fig, axes = new_figure(1, 2 if has_acc else 1, figsize=(10 if has_acc else 5.5, 3.8))
     axes = list(axes.flat) if has_acc else [axes]
-    # The first run is drawn wide and pale, the others thin and dashed on top, so that
-    # curves which coincide (scratch == concise) stay visible as a line inside a band.
-    styles = [dict(linestyle="-", linewidth=5, alpha=0.35), dict(linestyle="--", linewidth=1.6),
-              dict(linestyle=":", linewidth=1.6), dict(linestyle="-.", linewidth=1.6)]
-    if len(histories) == 1 or not overlay:
-        styles = [dict(linestyle="-", linewidth=1.6)] + styles[1:]
     panels = [("loss", "train_loss", "test_loss"), ("accuracy", "train_acc", "test_acc")]
+    color_per_split = len(histories) == 1 or (overlay and len(histories) == 2)
     for ax, (label, train_key, test_key) in zip(axes, panels):
-        for (name, h), style in zip(histories.items(), styles * 10):
-            for key, color, what in ((train_key, "tab:blue", "train"),
-                                     (test_key, "tab:orange", test_label)):
+        for i, (name, h) in enumerate(histories.items()):
+            # The first run is drawn wide and pale, the others thin on top, so that curves
+            # which coincide (scratch == concise) stay visible as a line inside a band.
+            width = dict(linewidth=5, alpha=0.35) if i == 0 and overlay and len(
+                histories) > 1 else dict(linewidth=1.6)
+            for key, style, marker, what in ((train_key, "-", "o", "train"),
+                                             (test_key, "--", "s", test_label)):
                 values = getattr(h, key)
                 if values:
+                    color = f"C{i % 10}" if not color_per_split else (
+                        "tab:blue" if what == "train" else "tab:orange")
                     # a lone point (the first epoch of a live plot) needs a marker to be seen
-                    ax.plot(range(1, len(values) + 1), values, color=color,
+                    ax.plot(range(1, len(values) + 1), values, color=color, linestyle=style,
                             label=f"{name} {what}".strip(),
-                            marker="o" if len(values) == 1 else None, **style)
+                            marker=marker if len(values) == 1 else None, **width)
         ax.set(xlabel="epoch", ylabel=label)
         # min_n_ticks=1: one epoch is the single tick 1, not 0.95, 0.975, ... around it
         ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
@@ -125,7 +129,77 @@ def plot_history(histories, title=None, path=None, logy=False, test_label="test"
             ax.set_yscale("log")
             log_ticks(ax)
         ax.grid(True, alpha=0.3)
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=8, ncol=2 if len(histories) > 2 else 1)
+    if title:
+        fig.suptitle(title)
+    if path:
+        save(fig, path)
+    return fig
+
+
+def _final(run, name):
+    """``{version: value}`` of ``name`` at the end of ``run`` (see :func:`plot_sweep`)."""
+    if hasattr(run, "histories"):  # a Comparison: one value per version
+        if name in run.extra:
+            return dict(run.extra[name])
+        return {v: getattr(h, name)[-1] for v, h in run.histories.items()}
+    if hasattr(run, "train_loss"):  # a History
+        return {"": getattr(run, name)[-1]}
+    return {"": run[name]}
+
+
+def _sweep_results(run):
+    """What :func:`plot_sweep` draws by default: the test accuracy, else the test loss, and
+    every number a Comparison's ``extra`` holds per version (``w_norm``)."""
+    histories = run.histories.values() if hasattr(run, "histories") else [run]
+    h = next(iter(histories))
+    if not hasattr(h, "test_acc"):
+        return list(run)
+    names = ["test_acc" if h.test_acc else "test_loss"]
+    extra = getattr(run, "extra", {})
+    return names + [k for k, v in extra.items() if isinstance(v, dict)
+                    and all(isinstance(x, (int, float)) for x in v.values())]
+
+
+SWEEP_STYLES = ("-o", "--s", "-.^", ":v")  # one per version, so that coinciding lines show
+
+
+def plot_sweep(runs, xlabel="setting", results=None, title=None, path=None, logx=False,
+               logy=False):
+    """Each final result against the swept setting, one panel per result; return the Figure.
+
+    ``runs`` maps a setting (lambda, a dropout rate) to a Comparison (one line per
+    version), a History, or a dict of numbers. ``results`` names what to draw: History
+    fields (``"test_loss"``, ``"test_acc"``), keys of ``Comparison.extra`` (``"w_norm"``)
+    or of the dicts; by default the test accuracy (else the test loss) and the numbers in
+    ``extra``. ``logx`` uses a symmetric log scale, which keeps a setting of 0. E.g.::
+
+        plot_sweep(ch4.weight_decay(lambdas=(0, 1, 3, 10, 30)), "lambda")  # test loss, ||w||
+    """
+    runs = dict(runs)
+    if not runs:
+        raise ValueError("plot_sweep: no runs to draw")
+    settings = list(runs)
+    results = list(results or _sweep_results(runs[settings[0]]))
+    fig, axes = new_figure(1, len(results), figsize=(4.5 * len(results), 3.5))
+    axes = list(axes.flat) if len(results) > 1 else [axes]
+    for ax, name in zip(axes, results):
+        finals = [_final(runs[x], name) for x in settings]
+        for i, version in enumerate(finals[0]):
+            # the first version wide and pale, as in plot_history: twins that coincide show
+            wide = dict(linewidth=4, alpha=0.4, markersize=9) if i == 0 and len(
+                finals[0]) > 1 else dict(markersize=5)
+            ax.plot(settings, [f[version] for f in finals], SWEEP_STYLES[i % len(SWEEP_STYLES)],
+                    color=f"C{i % 10}", label=version or None, **wide)
+        label = name.replace("_", " ")
+        ax.set(xlabel=xlabel, ylabel=label, title=f"{label} against {xlabel}")
+        if logx:
+            ax.set_xscale("symlog", linthresh=min((abs(x) for x in settings if x), default=1))
+        if logy:
+            ax.set_yscale("log")
+        ax.grid(True, alpha=0.3)
+        if any(finals[0]):
+            ax.legend(fontsize=8)
     if title:
         fig.suptitle(title)
     if path:

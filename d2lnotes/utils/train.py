@@ -57,7 +57,7 @@ def torch_threads(n=None):
 
 @dataclass
 class History:
-    """Per-epoch figures of one training run; the accuracy lists stay empty for regression."""
+    """Per-epoch numbers of one training run; the accuracy lists stay empty for regression."""
 
     train_loss: list = field(default_factory=list)
     train_acc: list = field(default_factory=list)
@@ -128,11 +128,6 @@ def evaluate(net, data_iter, loss=None):
         raise ValueError("evaluate: the data iterator gave no examples")
     mean_loss = float(total_loss / n) if loss is not None else None
     return mean_loss, (float(correct / n) if classify else None)
-
-
-def evaluate_accuracy(net, data_iter):
-    """Accuracy of ``net`` over a whole dataset (§3.6)."""
-    return evaluate(net, data_iter)[1]
 
 
 def _lr_of(optimizer):
@@ -259,7 +254,7 @@ class Comparison:
 
     ``max_param_diff`` is the gap after the last epoch (None when the versions cannot be
     compared parameter by parameter, as with dropout); ``extra["param_diff_per_epoch"]``
-    the gap after each epoch. ``extra`` also holds figures particular to one experiment.
+    the gap after each epoch. ``extra`` also holds results particular to one experiment.
     """
 
     histories: dict
@@ -301,9 +296,9 @@ def compare(versions, train_iter, test_iter, num_epochs, *, seed=0, layout=None,
             callback=None):
     """Train each ``name: (net, loss, optimizer)`` on the same batches; return a Comparison.
 
-    The caller builds the versions from the same start (scratch parameters copied into
-    the concise net). Before each version the global generator is reset to
-    ``seed + SHUFFLE_SEED_OFFSET``, so every version sees the same shuffles. ``layout``
+    The caller builds the versions from the same start (:func:`compare_twins` copies the
+    scratch parameters into the concise net). Before each version the global generator is
+    reset to ``seed + SHUFFLE_SEED_OFFSET``, so every version sees the same shuffles. ``layout``
     maps a version to its parameters in one shared layout (``nn.Linear.weight.T`` for
     the scratch ``W``); with two or more versions it gives the gap after every epoch.
     ``callback(name, history)`` runs after every epoch of every version.
@@ -325,4 +320,45 @@ def compare(versions, train_iter, test_iter, num_epochs, *, seed=0, layout=None,
         return Comparison(histories, nets)
     a, b = list(snapshots.values())[:2]
     gaps = [max_param_diff(x, y) for x, y in zip(a, b)]
-    return Comparison(histories, nets, gaps[-1], {"param_diff_per_epoch": gaps})
+    # no epochs (num_epochs=0): no gap to report yet
+    return Comparison(histories, nets, gaps[-1] if gaps else None, {"param_diff_per_epoch": gaps})
+
+
+@dataclass
+class Twin:
+    """One version of a model for :func:`compare_twins`: the net, its loss, its optimizer.
+
+    ``params`` are its parameters in the layout the two versions share (``nn.Linear.weight.T``
+    for a scratch ``W``); by default ``net.parameters()``.
+    """
+
+    net: object
+    loss: object
+    optimizer: object
+    params: list | None = None
+
+    def __post_init__(self):
+        self.params = list(self.net.parameters() if self.params is None else self.params)
+
+
+def compare_twins(scratch, concise, train_iter, test_iter, num_epochs, *, seed=0, impl="both",
+                  names=("scratch", "concise"), gap=True, quiet=True, callback=None):
+    """Copy the scratch parameters into the concise twin, then :func:`compare` the two.
+
+    ``scratch`` and ``concise`` are :class:`Twin` s built by the caller (after seeding, so
+    that the scratch init is the book's draw). ``impl`` keeps one of ``names`` or
+    ``"both"``; ``gap=False`` skips the parameter gap (dropout masks differ, so the runs
+    part anyway), but the twins still start from the same parameters.
+    """
+    first, second = scratch.params, concise.params
+    shapes = [(tuple(a.shape), tuple(b.shape)) for a, b in zip(first, second)]
+    if len(first) != len(second) or any(a != b for a, b in shapes):
+        raise ValueError(f"compare_twins: the parameter layouts differ: {shapes}")
+    with torch.no_grad():
+        for mine, twin in zip(first, second):
+            twin.copy_(mine)  # into a view such as weight.T, which writes the weight
+    versions = {name: t for name, t in zip(names, (scratch, concise)) if impl in ("both", name)}
+    layout = {name: t.params for name, t in versions.items()} if gap else None
+    return compare({name: (t.net, t.loss, t.optimizer) for name, t in versions.items()},
+                   train_iter, test_iter, num_epochs, seed=seed, layout=layout, quiet=quiet,
+                   callback=callback)
