@@ -35,9 +35,14 @@ def activate():
     """Make ``from d2l import torch as d2l`` (and ``import d2l.torch``) give ``d2lnotes.d2l``.
 
     Undo with :func:`deactivate`; calls nest, and the previous modules come back in order.
+    While active, torchvision's ``FashionMNIST(download=True)`` finds d2lnotes' copy
+    (:mod:`d2lnotes.book.fashion`).
     """
     from .. import d2l as target
+    from . import fashion
 
+    if not _saved:
+        fashion.install()
     saved = {name: sys.modules.get(name) for name in ("d2l", "d2l.torch")}
     sys.modules["d2l"] = _fake_package(target)
     sys.modules["d2l.torch"] = target
@@ -53,6 +58,10 @@ def deactivate():
             sys.modules.pop(name, None)
         else:
             sys.modules[name] = module
+    if not _saved:
+        from . import fashion
+
+        fashion.uninstall()
 
 
 def active():

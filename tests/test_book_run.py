@@ -1,0 +1,164 @@
+"""``python -m d2lnotes book`` (book/run.py): the runner against the book's own cells and hostile
+ones; and what the redirect serves while it is active (book/fashion.py).
+
+Cells are our own book-style code. Most runs are in this process (``run_file``); the ones
+about signals, exit statuses and a fresh process's imports start ``python -m d2lnotes book``.
+"""
+
+import importlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import matplotlib
+import pytest
+
+from d2lnotes.book import fashion, redirect
+from d2lnotes.book import run as book_run
+from d2lnotes.utils.data import FASHION_MNIST_FILES, system_dirs
+
+ROOT = Path(__file__).resolve().parents[1]
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(autouse=True)
+def headless(tmp_path, monkeypatch):
+    """Agg pyplot, PNGs into tmp_path, and no figure left open after a test."""
+    matplotlib.use("Agg")
+    monkeypatch.setenv("D2LNOTES_BOOK_OUT", str(tmp_path / "book-out"))
+    yield
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+
+
+def _run_book(*args, cwd=ROOT, env=None, timeout=120):
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg", **(env or {})}
+    return subprocess.run([sys.executable, "-m", "d2lnotes", "book", *map(str, args)],
+                          capture_output=True, text=True, env=env, cwd=cwd, timeout=timeout)
+
+
+def _write(path, text):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+# --- torchvision's FashionMNIST(download=True), offline (book/fashion.py) ----------------------
+
+# The classic §3.5's cells, in our own words: torchvision builds the dataset under ../data.
+SECTION_3_5 = """\
+# %%
+%matplotlib inline
+import torch
+import torchvision
+from torch.utils import data
+from torchvision import transforms
+from d2l import torch as d2l
+
+d2l.use_svg_display()
+# %%
+trans = transforms.ToTensor()
+mnist_train = torchvision.datasets.FashionMNIST(
+    root="../data", train=True, transform=trans, download=True)
+mnist_test = torchvision.datasets.FashionMNIST(
+    root="../data", train=False, transform=trans, download=True)
+print("sizes:", len(mnist_train), len(mnist_test), tuple(mnist_train[0][0].shape))
+# %%
+X, y = next(iter(data.DataLoader(mnist_train, batch_size=18)))
+d2l.show_images(X.reshape(18, 28, 28), 2, 9, titles=d2l.get_fashion_mnist_labels(y));
+# %%
+batch_size = 256
+train_iter = data.DataLoader(mnist_train, batch_size, shuffle=True, num_workers=0)
+timer = d2l.Timer()
+for k, (X, y) in enumerate(train_iter):
+    if k == 3:
+        break
+print("batch:", tuple(X.shape), y.dtype)
+"""
+
+
+def test_the_classic_3_5_cells_find_fashion_mnist_offline_under_the_runner(
+        tmp_path, monkeypatch, capsys, fashion_mnist_raw):
+    import torchvision.datasets.mnist as tv_mnist
+
+    def no_network(url, *args, **kwargs):
+        raise AssertionError(f"torchvision tried to download {url}")
+
+    monkeypatch.setattr(tv_mnist, "download_and_extract_archive", no_network)
+    # Only the Debian package: an empty data folder, which d2lnotes imports the copy into.
+    # (Without the package, d2lnotes' own verified folder is the copy it holds.)
+    has_system_copy = any((d / "t10k-labels-idx1-ubyte.gz").is_file() for d in system_dirs())
+    data = tmp_path / "d2ldata" if has_system_copy else fashion_mnist_raw.parents[1]
+    monkeypatch.setenv("D2LNOTES_DATA", str(data))
+    script = _write(tmp_path / "chapter3" / "image_classification_dataset.py", SECTION_3_5)
+    out = tmp_path / "out"
+
+    results = book_run.run_file(script, out)
+    captured = capsys.readouterr()
+    assert [r.error for r in results] == [None] * 4, captured.out
+    assert "sizes: 60000 10000 (1, 28, 28)" in captured.out
+    assert "batch: (256, 1, 28, 28) torch.int64" in captured.out
+    raw = tmp_path / "data" / "FashionMNIST" / "raw"
+    placed = [line for line in captured.err.splitlines() if str(raw) in line]
+    assert placed == [f"d2lnotes: linked Fashion-MNIST's 4 missing files from "
+                      f"{(data / 'FashionMNIST' / 'raw').resolve()} into {raw}, so torchvision "
+                      "need not download them"]
+    for name in FASHION_MNIST_FILES:  # hard links: no second 55 MB on disk
+        assert (raw / name).samefile(data / "FashionMNIST" / "raw" / name)
+    assert [p.name for p in results[2].figures] == ["image_classification_dataset-cell03-1.png"]
+
+
+def test_fashion_mnist_download_is_torchvisions_own_outside_the_redirect():
+    import torchvision.datasets.mnist as tv_mnist
+
+    own = tv_mnist.FashionMNIST.download
+    with redirect():
+        assert tv_mnist.FashionMNIST.download is fashion._download
+        with redirect():  # nested: still served, and still after the inner one ends
+            pass
+        assert tv_mnist.FashionMNIST.download is fashion._download
+    assert tv_mnist.FashionMNIST.download is own
+    assert "download" not in tv_mnist.FashionMNIST.__dict__  # inherited from MNIST again
+
+
+def test_fashion_mnist_imported_after_the_redirect_starts_is_served_too(monkeypatch):
+    import torchvision.datasets
+
+    old = sys.modules.pop(fashion.MODULE)
+    try:
+        with redirect():
+            fresh = importlib.import_module(fashion.MODULE)
+            assert fresh is not old and fresh.FashionMNIST.download is fashion._download
+        assert "download" not in fresh.FashionMNIST.__dict__
+        assert fashion._finder not in sys.meta_path
+    finally:
+        sys.modules[fashion.MODULE] = old
+        torchvision.datasets.mnist = old
+
+
+def test_place_verified_copy_copies_across_file_systems_and_leaves_present_files(
+        tmp_path, monkeypatch, fashion_mnist_raw, capsys):
+    monkeypatch.setenv("D2LNOTES_DATA", str(fashion_mnist_raw.parents[1]))
+    raw = tmp_path / "data" / "FashionMNIST" / "raw"
+    _write(raw / "t10k-labels-idx1-ubyte", "the user's own file")
+
+    def no_links(src, dst):
+        raise OSError(18, "Invalid cross-device link")
+
+    monkeypatch.setattr(os, "link", no_links)
+    placed = fashion.place_verified_copy(raw)
+    assert sorted(placed) == sorted(set(FASHION_MNIST_FILES) - {"t10k-labels-idx1-ubyte"})
+    assert (raw / "t10k-labels-idx1-ubyte").read_text() == "the user's own file"
+    assert (raw / "train-labels-idx1-ubyte").read_bytes() == (
+        fashion_mnist_raw / "train-labels-idx1-ubyte").read_bytes()
+    assert "d2lnotes: copied Fashion-MNIST's 3 missing files" in capsys.readouterr().err
+    assert fashion.place_verified_copy(raw) == []  # nothing missing: nothing said
+
+
+def test_without_a_verified_copy_torchvision_is_left_to_download(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("D2LNOTES_DATA", str(tmp_path / "empty"))
+    monkeypatch.setenv("D2LNOTES_SYSTEM_DATA", "")
+    assert fashion.place_verified_copy(tmp_path / "data" / "FashionMNIST" / "raw") == []
+    assert not (tmp_path / "data").exists()
