@@ -162,3 +162,85 @@ def test_without_a_verified_copy_torchvision_is_left_to_download(tmp_path, monke
     monkeypatch.setenv("D2LNOTES_SYSTEM_DATA", "")
     assert fashion.place_verified_copy(tmp_path / "data" / "FashionMNIST" / "raw") == []
     assert not (tmp_path / "data").exists()
+
+
+# --- --timeout and stop signals hold against a cell that catches everything -------------------
+
+# SIGALRM ignored too: nothing raised again can land outside the try, so the grace period is
+# what ends it
+CATCH_ALL = """\
+import signal
+import time
+signal.signal(signal.SIGALRM, signal.SIG_IGN)
+print('started', flush=True)
+while True:
+    try:
+        while True:
+            time.sleep(0.05)
+    except BaseException:
+        pass
+"""
+
+
+def test_timeout_holds_against_except_exception_and_a_disarmed_timer(tmp_path):
+    first = _write(tmp_path / "a" / "nb.py", (
+        "# %%\nimport time\nwhile True:\n    try:\n        time.sleep(0.05)\n"
+        "    except Exception:\n        pass\n"
+        "# %%\nimport signal\nsignal.setitimer(signal.ITIMER_REAL, 0)\nwhile True:\n"
+        "    time.sleep(0.05)\n"
+        "# %%\ntry:\n    time.sleep(5)\nexcept BaseException:\n    print('caught it')\n"
+        "# %%\nprint('next cell ran')\n"))
+    stuck = _write(tmp_path / "b" / "stuck.py", "# %%\n" + CATCH_ALL + "# %%\nprint('never')\n")
+    result = _run_book(first, stuck, "--out", tmp_path / "out", "--timeout", "1", timeout=60)
+    assert "cell 1/4 (line 2): FAILED" in result.stdout
+    assert "cell 2/4 (line 9): FAILED" in result.stdout
+    # caught and ended late: still the timeout's failure
+    assert "caught it" in result.stdout and "cell 3/4 (line 14): FAILED" in result.stdout
+    assert result.stdout.count("CellTimeout: the cell ran past --timeout 1 s") == 3
+    assert "next cell ran" in result.stdout and "never" not in result.stdout
+    # a cell that catches every exception ends the run, naming itself
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        f"error: {stuck}: cell 1 (line 2) ran past --timeout 1 s and did not stop within "
+        f"{book_run.GRACE_S:g} s; the run ends here"]
+
+
+@pytest.mark.parametrize("signals, status, name", [
+    (["SIGTERM"], 143, "stopped by SIGTERM"),
+    (["SIGHUP"], 129, "stopped by SIGHUP"),
+    (["SIGINT", "SIGINT"], 130, "interrupted"),
+])
+def test_a_stop_signal_ends_a_cell_that_catches_everything(tmp_path, signals, status, name):
+    import signal
+    import time
+
+    script = _write(tmp_path / "nb.py", "# %%\n" + CATCH_ALL)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"}
+    proc = subprocess.Popen([sys.executable, "-m", "d2lnotes", "book", str(script), "--out",
+                             str(tmp_path / "out")], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+    try:
+        assert proc.stdout.readline() == "started\n"
+        time.sleep(0.5)  # into the loop
+        for sig in signals:
+            proc.send_signal(getattr(signal, sig))
+            time.sleep(0.3)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == status
+    assert err.splitlines()[-1] == (
+        f"error: {script}: cell 1 (line 2) was {name} and did not stop within "
+        f"{book_run.GRACE_S:g} s; the run ends here")
+
+
+@pytest.mark.parametrize("value", ["1e-7", "1e308", "0", "nan"])
+def test_a_timeout_out_of_range_is_one_line(tmp_path, value, capsys):
+    from d2lnotes.__main__ import main
+
+    script = _write(tmp_path / "nb.py", "print('ran')\n")
+    with pytest.raises(SystemExit) as info:
+        main(["book", str(script), "--timeout", value])
+    assert info.value.code == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("error: argument --timeout: must be ")

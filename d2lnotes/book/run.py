@@ -7,10 +7,12 @@ After each cell every open pyplot figure is written to ``--out`` as a PNG and cl
 Jupyter's inline backend shows and closes it.
 """
 
+import contextlib
 import os
 import re
 import signal
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -100,8 +102,146 @@ def one_line(exc):
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
-class CellTimeout(Exception):
-    pass
+# How long a cell has to end after its --timeout or a stop signal, before the run ends without it
+GRACE_S = 2.0
+# How often the stop is raised again in a cell that caught it
+REPEAT_S = 0.1
+# --timeout's range: 10 ms to 11 days; beyond it the clocks and timers overflow
+TIMEOUT_RANGE = (0.01, 1e6)
+
+
+def timeout_seconds(text):
+    """argparse type for ``--timeout``: a number of seconds in :data:`TIMEOUT_RANGE`."""
+    import argparse
+
+    low, high = TIMEOUT_RANGE
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not low <= value <= high:  # nan included
+        raise argparse.ArgumentTypeError(f"must be from {low:g} to {high:g} seconds, got {text}")
+    return value
+
+
+class CellTimeout(BaseException):
+    """A cell ran past ``--timeout``: a ``BaseException``, so ``except Exception`` passes it on."""
+
+
+class Watchdog:
+    """Stops the running cell at its ``--timeout``, or on SIGTERM, SIGHUP or a second Ctrl-C.
+
+    The stop is raised in the cell, and again every ``REPEAT_S`` while the cell runs, so a cell
+    that catches it or turns a timer off still ends. A cell still running ``GRACE_S`` after the
+    first raise ends the run: one line on stderr, and exit status 1 (timeout), 143 (SIGTERM),
+    129 (SIGHUP) or 130 (Ctrl-C). A thread keeps the time: a cell cannot disarm it.
+    """
+
+    def __init__(self, timeout=None):
+        self.timeout = timeout
+        self.cond = threading.Condition()
+        self.where = None  # "path: cell N (line L)" while a cell runs
+        self.deadline = None
+        self.stop = None  # (make the exception, exit status, what happened) once it must end
+        self.since = None
+        self.interrupts = 0
+        self.closed = False
+        self.on_alarm = self._on_alarm  # one bound method, so that the thread can recognise it
+        self.thread = threading.Thread(target=self._watch, name="d2lnotes-watchdog", daemon=True)
+
+    def __enter__(self):
+        self.saved = {sig: signal.signal(sig, handler) for sig, handler in (
+            (signal.SIGALRM, self.on_alarm), (signal.SIGTERM, self._on_signal),
+            (signal.SIGHUP, self._on_signal), (signal.SIGINT, self._on_signal))}
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        with self.cond:
+            self.closed = True
+            self.cond.notify()
+        for sig, handler in self.saved.items():
+            signal.signal(sig, handler)
+        return False
+
+    def arm(self, where):
+        """A cell starts: its clock starts."""
+        with self.cond:
+            self.where, self.stop, self.since = where, None, None
+            self.deadline = time.monotonic() + self.timeout if self.timeout else None
+            self.cond.notify()
+
+    def disarm(self):
+        """The cell ended; return the stop it was given, or ``None``."""
+        self.where = None
+        with self.cond:
+            stop, self.stop = self.stop, None
+            self.cond.notify()
+        return stop
+
+    def _watch(self):
+        with self.cond:
+            while not self.closed:
+                now = time.monotonic()
+                if self.where is None or (self.stop is None and (
+                        self.deadline is None or now < self.deadline)):
+                    wait = None if self.where is None or self.deadline is None else \
+                        self.deadline - now
+                    self.cond.wait(wait)
+                    continue
+                if self.stop is None:
+                    self.stop = (lambda: CellTimeout(
+                        f"the cell ran past --timeout {self.timeout:g} s"), 1,
+                        f"ran past --timeout {self.timeout:g} s")
+                    self.since = now
+                elif now - self.since > GRACE_S:
+                    self._end_the_run()
+                # a cell that replaced the handler gets no signal (SIGALRM's default would
+                # kill the process without a word); the grace period still ends it
+                if signal.getsignal(signal.SIGALRM) is self.on_alarm:
+                    signal.pthread_kill(threading.main_thread().ident, signal.SIGALRM)
+                self.cond.wait(REPEAT_S)
+
+    def _end_the_run(self):
+        _, status, what = self.stop
+        with_flush(sys.stdout)
+        print(f"error: {self.where} {what} and did not stop within {GRACE_S:g} s; the run "
+              "ends here", file=sys.stderr, flush=True)
+        os._exit(status)
+
+    def _on_alarm(self, signum, frame):
+        stop = self.stop
+        if self.where is not None and stop is not None:
+            raise stop[0]()
+
+    def _on_signal(self, signum, frame):
+        from ..utils.cli import Terminated
+
+        if signum == signal.SIGINT:
+            self.interrupts += 1
+            make, status, what = KeyboardInterrupt, 130, "was interrupted"
+            if self.interrupts == 1 or self.where is None:
+                raise make()  # the first Ctrl-C is the cell's to handle, as in Jupyter
+        else:
+            status, what = 128 + signum, f"was stopped by {signal.Signals(signum).name}"
+
+            def make():
+                return Terminated(signum)
+        if self.where is None:
+            raise make()
+        with self.cond:
+            if self.stop is None or self.stop[1] == 1:  # a signal outranks a timeout
+                self.stop, self.since = (make, status, what), time.monotonic()
+            self.cond.notify()
+        raise make()
+
+
+def with_flush(stream):
+    """Flush ``stream``, ignoring a closed or broken one."""
+    try:
+        stream.flush()
+    except (OSError, ValueError):
+        pass
 
 
 def _make_shell(debug=False):
@@ -141,13 +281,15 @@ def save_figures(out, prefix):
     return paths
 
 
-def run_cells(cells, out, stem, timeout=None, say=print, debug=False):
+def run_cells(cells, out, stem, timeout=None, say=print, debug=False, label=None):
     """Run ``cells`` in one IPython namespace; return a :class:`CellResult` per cell.
 
     With ``debug``, IPython prints each failed cell's full traceback as well.
+    ``label`` names the file in the line that ends a run whose cell will not stop.
     """
     from . import classic, redirect
 
+    label = label or stem
     shell = _make_shell(debug)
     if shell.execution_count > 1:  # a file before this one in the same process
         import matplotlib
@@ -155,29 +297,26 @@ def run_cells(cells, out, stem, timeout=None, say=print, debug=False):
         shell.reset(new_session=False)  # a fresh namespace, as a new kernel would have
         matplotlib.rc_file_defaults()
     results = []
-
-    def on_alarm(signum, frame):
-        raise CellTimeout(f"the cell ran past --timeout {timeout:g} s")
-
-    old_handler = signal.signal(signal.SIGALRM, on_alarm) if timeout else None
+    watchdog = Watchdog(timeout) if threading.current_thread() is threading.main_thread() \
+        else contextlib.nullcontext()
     try:
         classic.written_pngs.clear()
-        with redirect():
+        with redirect(), watchdog:
             for cell in cells:
                 prefix = f"{stem}-cell{cell.number:02d}"
                 classic.png_prefix["value"] = prefix
+                where = f" (line {cell.line})" if cell.line else ""
                 start = time.perf_counter()
-                if timeout:
-                    signal.setitimer(signal.ITIMER_REAL, timeout)
-                try:
-                    result = shell.run_cell(cell.source, store_history=True)
-                finally:
-                    if timeout:
-                        signal.setitimer(signal.ITIMER_REAL, 0)
+                result, stop = _run_one(shell, cell.source, watchdog, f"{label}: cell "
+                                        f"{cell.number}{where}")
                 seconds = time.perf_counter() - start
-                error = result.error_before_exec or result.error_in_exec
+                error = result.error_before_exec or result.error_in_exec if result else None
+                if stop is not None and stop[1] != 1:  # a stop signal the cell swallowed
+                    raise stop[0]()
                 if isinstance(error, KeyboardInterrupt):
                     raise error
+                if stop is not None and not isinstance(error, CellTimeout):
+                    error = stop[0]()  # the cell caught its timeout, and ended late
                 figures = save_figures(out, prefix)
                 classic.save_unfinished_animators(out, prefix)
                 figures += classic.written_pngs
@@ -187,7 +326,6 @@ def run_cells(cells, out, stem, timeout=None, say=print, debug=False):
                     r.error = one_line(error)
                     r.hint = hint_for(r.error)
                 results.append(r)
-                where = f" (line {cell.line})" if cell.line else ""
                 status = "ok" if r.ok else "FAILED"
                 say(f"cell {cell.number}/{len(cells)}{where}: {status} {seconds:.2f} s"
                     + "".join(f", {p}" for p in figures)
@@ -195,9 +333,23 @@ def run_cells(cells, out, stem, timeout=None, say=print, debug=False):
                     + (f"\n  hint: {r.hint}" if r.hint else ""))
     finally:
         classic.png_prefix["value"] = None
-        if timeout:
-            signal.signal(signal.SIGALRM, old_handler)
     return results
+
+
+def _run_one(shell, source, watchdog, where):
+    """Run one cell under ``watchdog``; return IPython's result (``None`` if the stop escaped
+    IPython itself) and the stop the watchdog gave the cell, if any."""
+    result = None
+    try:
+        try:
+            if isinstance(watchdog, Watchdog):
+                watchdog.arm(where)
+            result = shell.run_cell(source, store_history=True)
+        finally:
+            stop = watchdog.disarm() if isinstance(watchdog, Watchdog) else None
+    except CellTimeout:  # raised between the cell's end and the disarm
+        pass
+    return result, stop
 
 
 def run_file(path, out, timeout=None, say=print, debug=False):
@@ -220,7 +372,7 @@ def run_file(path, out, timeout=None, say=print, debug=False):
     os.chdir(path.parent)
     sys.path.insert(0, str(path.parent))
     try:
-        return run_cells(cells, out, path.stem, timeout, say, debug)
+        return run_cells(cells, out, path.stem, timeout, say, debug, label=str(path))
     finally:
         os.chdir(old_cwd)
         sys.path[:] = old_path0
@@ -242,8 +394,10 @@ def main(argv):
                              "namespace, in one process")
     parser.add_argument("--out", type=Path, default=Path("d2lnotes-out") / "book",
                         help="folder for the PNG figures (default d2lnotes-out/book)")
-    parser.add_argument("--timeout", type=cli.positive_float, default=None, metavar="S",
-                        help="stop a cell that runs longer than S seconds (default: no limit)")
+    parser.add_argument("--timeout", type=timeout_seconds, default=None, metavar="S",
+                        help="stop a cell that runs longer than S seconds, 0.01 to 1e6 "
+                             "(default: no limit); a cell that will not stop within "
+                             f"{GRACE_S:g} s more ends the run")
     parser.add_argument("--debug", action="store_true",
                         help="also print each failed cell's full traceback")
     args = parser.parse_args(argv)
