@@ -244,3 +244,30 @@ def test_a_timeout_out_of_range_is_one_line(tmp_path, value, capsys):
     assert info.value.code == 2
     (line,) = capsys.readouterr().err.splitlines()
     assert line.startswith("error: argument --timeout: must be ")
+
+
+# --- the figure registry (book/figures.py) ---------------------------------------------------
+
+
+def test_one_registry_names_and_collects_both_editions_unsaved_figures(tmp_path, capsys):
+    from d2lnotes import d2l
+    from d2lnotes.book import figures
+
+    out = Path(os.environ["D2LNOTES_BOOK_OUT"])
+    figures.take_written()
+    figures.set_cell("nb-cell03")
+    try:
+        animator = d2l.Animator(xlabel="epoch", xlim=[1, 5], legend=["loss"])
+        animator.add(1, 0.5)
+        board = d2l.ProgressBoard(xlabel="x")
+        board.draw(0, 1.0, "y")
+        assert figures.unsaved() == [animator, board]
+        paths = figures.save_unsaved()
+    finally:
+        figures.set_cell(None)
+    assert paths[0] == out / f"nb-cell03-animator-{animator.number}.png"
+    assert paths[1].parent == out and paths[1].name.startswith("nb-cell03-board-")
+    assert all(p.read_bytes().startswith(PNG) for p in paths)
+    assert figures.take_written() == paths and figures.take_written() == []
+    assert figures.unsaved() == [] and figures.save_unsaved() == []
+    assert figures.png_path("animator", 7) == out / "animator-7.png"  # outside a cell

@@ -261,33 +261,13 @@ def _make_shell(debug=False):
     return shell
 
 
-def save_figures(out, prefix):
-    """Write every open pyplot figure to ``out/prefix-N.png`` and close it; return the paths."""
-    if "matplotlib.pyplot" not in sys.modules:
-        return []
-    import matplotlib.pyplot as plt
-
-    from ..utils.io import atomic_path
-
-    paths = []
-    for k, num in enumerate(plt.get_fignums(), 1):
-        path = Path(out) / f"{prefix}-{k}.png"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_path(path) as tmp:
-            # bbox "tight", as Jupyter's inline backend shows it (titles above small axes)
-            plt.figure(num).savefig(tmp, format="png", dpi=120, bbox_inches="tight")
-        paths.append(path)
-    plt.close("all")
-    return paths
-
-
 def run_cells(cells, out, stem, timeout=None, say=print, debug=False, label=None):
     """Run ``cells`` in one IPython namespace; return a :class:`CellResult` per cell.
 
     With ``debug``, IPython prints each failed cell's full traceback as well.
     ``label`` names the file in the line that ends a run whose cell will not stop.
     """
-    from . import classic, redirect
+    from . import figures, redirect
 
     label = label or stem
     shell = _make_shell(debug)
@@ -300,11 +280,11 @@ def run_cells(cells, out, stem, timeout=None, say=print, debug=False, label=None
     watchdog = Watchdog(timeout) if threading.current_thread() is threading.main_thread() \
         else contextlib.nullcontext()
     try:
-        classic.written_pngs.clear()
+        figures.take_written()
         with redirect(), watchdog:
             for cell in cells:
                 prefix = f"{stem}-cell{cell.number:02d}"
-                classic.png_prefix["value"] = prefix
+                figures.set_cell(prefix)
                 where = f" (line {cell.line})" if cell.line else ""
                 start = time.perf_counter()
                 result, stop = _run_one(shell, cell.source, watchdog, f"{label}: cell "
@@ -317,22 +297,21 @@ def run_cells(cells, out, stem, timeout=None, say=print, debug=False, label=None
                     raise error
                 if stop is not None and not isinstance(error, CellTimeout):
                     error = stop[0]()  # the cell caught its timeout, and ended late
-                figures = save_figures(out, prefix)
-                classic.save_unfinished_animators(out, prefix)
-                figures += classic.written_pngs
-                classic.written_pngs.clear()
-                r = CellResult(cell, error is None, seconds, figures=figures)
+                pngs = figures.save_pyplot(out)
+                figures.save_unsaved()
+                pngs += figures.take_written()
+                r = CellResult(cell, error is None, seconds, figures=pngs)
                 if error is not None:
                     r.error = one_line(error)
                     r.hint = hint_for(r.error)
                 results.append(r)
                 status = "ok" if r.ok else "FAILED"
                 say(f"cell {cell.number}/{len(cells)}{where}: {status} {seconds:.2f} s"
-                    + "".join(f", {p}" for p in figures)
+                    + "".join(f", {p}" for p in pngs)
                     + (f"\n  {r.error}" if r.error else "")
                     + (f"\n  hint: {r.hint}" if r.hint else ""))
     finally:
-        classic.png_prefix["value"] = None
+        figures.set_cell(None)
     return results
 
 

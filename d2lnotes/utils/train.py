@@ -142,9 +142,9 @@ def _progress_bar():
     (``tqdm.auto`` in a notebook without ipywidgets warns "IProgress not found" and falls
     back to text anyway; this falls back quietly.)
     """
-    from .plot import _in_notebook
+    from .plot import in_notebook
 
-    if _in_notebook():
+    if in_notebook():
         try:
             import ipywidgets  # noqa: F401
         except ImportError:
