@@ -577,7 +577,7 @@ def test_read_cells_splits_a_py_file_at_cell_markers(tmp_path):
     path.write_text("import torch\n# %%\n\n# %% [markdown]\nx = 1\n#%%\ny = 2\n")
     cells = book_run.read_cells(path)
     assert [(c.number, c.source.strip(), c.line) for c in cells] == [
-        (1, "import torch", 1), (2, "x = 1", 5), (3, "y = 2", 7)]
+        (0, "import torch", 1), (2, "x = 1", 5), (3, "y = 2", 7)]  # numbered as the markers
 
 
 # --- %load_ext d2lnotes.book in a real kernel -----------------------------------------------

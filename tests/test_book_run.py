@@ -271,3 +271,171 @@ def test_one_registry_names_and_collects_both_editions_unsaved_figures(tmp_path,
     assert figures.take_written() == paths and figures.take_written() == []
     assert figures.unsaved() == [] and figures.save_unsaved() == []
     assert figures.png_path("animator", 7) == out / "animator-7.png"  # outside a cell
+
+
+# --- the book's 1.0 source cells, display(), the book's own Animator, cell numbers ------------
+
+SOURCE_1_0 = """\
+%load_ext d2lnotes.book
+from d2l import torch as d2l
+# %%
+%%tab pytorch
+x = d2l.tensor([1.0, 2.0])
+# %%
+%%tab mxnet, tensorflow
+x = None
+# %%
+if tab.selected('pytorch'):
+    print('{name}:', x.tolist())
+"""
+
+
+def test_two_files_of_1_0_source_cells_each_get_tab(tmp_path, capsys):
+    from d2lnotes.__main__ import main
+
+    first = _write(tmp_path / "a" / "first.py", SOURCE_1_0.format(name="first"))
+    second = _write(tmp_path / "b" / "second.py", SOURCE_1_0.format(name="second"))
+    forgot = _write(tmp_path / "c" / "forgot.py", SOURCE_1_0.split("# %%\n", 1)[1])
+    assert main(["book", str(first), str(second), "--out", str(tmp_path / "out")]) == 0
+    out = capsys.readouterr().out
+    assert "first: [1.0, 2.0]" in out and "second: [1.0, 2.0]" in out
+    assert "d2l" not in sys.modules and "d2lbook" not in sys.modules  # all undone after
+    assert main(["book", str(forgot), "--out", str(tmp_path / "out")]) == 1
+    captured = capsys.readouterr()
+    assert "NameError: name 'tab' is not defined" in captured.out
+    assert "hint: the 1.0 edition's source cells use tab.selected(...) and %%tab: start the " \
+           "file with '%load_ext d2lnotes.book'" in captured.out
+
+
+def test_cells_are_numbered_as_the_files_markers_number_them(tmp_path, capsys):
+    commented = _write(tmp_path / "commented.py", (
+        "# The book's section, as a script\n# (a leading comment block)\n\n"
+        "# %% cell 1\nprint('one')\n# %% cell 2\n\n# %% cell 3\nprint('three')\n"))
+    results = book_run.run_file(commented, tmp_path / "out")
+    assert [(r.cell.number, r.cell.line) for r in results] == [(1, 5), (3, 9)]
+    lines = [s for s in capsys.readouterr().out.splitlines() if s.startswith("cell ")]
+    assert [s.split(":")[0] for s in lines] == ["cell 1/3 (line 5)", "cell 3/3 (line 9)"]
+    leading = _write(tmp_path / "leading.py", "x = 1\n# %%\nprint(x)\n")
+    assert [(c.number, c.line) for c in book_run.read_cells(leading)] == [(0, 1), (1, 3)]
+    unmarked = _write(tmp_path / "unmarked.py", "x = 1\nprint(x)\n")
+    assert [(c.number, c.line) for c in book_run.read_cells(unmarked)] == [(1, 1)]
+
+
+OWN_ANIMATOR = """\
+# %%
+from IPython import display
+from d2l import torch as d2l
+
+
+class Animator:  # the book's own, as §3.6 writes one: display() and clear_output()
+    def __init__(self, xlabel=None, legend=None):
+        d2l.use_svg_display()
+        self.fig, ax = d2l.plt.subplots(figsize=(3.5, 2.5))
+        self.axes, self.xlabel, self.legend = [ax], xlabel, legend
+        self.X, self.Y = None, None
+
+    def add(self, x, y):
+        if not self.X:
+            self.X, self.Y = [[] for _ in y], [[] for _ in y]
+        for i, b in enumerate(y):
+            self.X[i].append(x)
+            self.Y[i].append(b)
+        self.axes[0].cla()
+        for xs, ys in zip(self.X, self.Y):
+            self.axes[0].plot(xs, ys)
+        self.axes[0].set_xlabel(self.xlabel)
+        self.axes[0].legend(self.legend)
+        display.display(self.fig)
+        display.clear_output(wait=True)
+# %%
+animator = Animator(xlabel='epoch', legend=['train loss', 'test acc'])
+for epoch in range(1, 4):
+    animator.add(epoch, (1 / epoch, 0.5 + epoch / 10))
+"""
+
+
+def test_the_books_own_animator_prints_its_numbers_and_its_figure_once(tmp_path, capsys):
+    script = _write(tmp_path / "softmax.py", OWN_ANIMATOR)
+    results = book_run.run_file(script, tmp_path / "out")
+    out = capsys.readouterr().out
+    assert [r.error for r in results] == [None, None]
+    png = tmp_path / "out" / "softmax-cell02-1.png"
+    assert results[1].figures == [png] and png.read_bytes().startswith(PNG)
+    lines = [s for s in out.splitlines() if not s.startswith("cell ")]
+    assert lines == ["epoch 1: train loss 1, test acc 0.6", "epoch 2: train loss 0.5, test acc 0.7",
+                     "epoch 3: train loss 0.3333, test acc 0.8", f"figure: {png}"]
+    assert "<Figure" not in out and "\x1b[" not in out
+
+
+def test_a_figure_shown_with_display_is_saved_once_even_without_pyplot(tmp_path, capsys):
+    script = _write(tmp_path / "shown.py", (
+        "from IPython.display import display\nfrom d2lnotes.utils.plot import new_figure\n"
+        "fig, ax = new_figure()\nax.plot([1, 2])\ndisplay(fig)\ndisplay(fig)\n"))
+    (result,) = book_run.run_file(script, tmp_path / "out")
+    out = capsys.readouterr().out
+    png = tmp_path / "out" / "shown-cell01-1.png"
+    assert result.figures == [png] and png.read_bytes().startswith(PNG)
+    assert out.count(f"figure: {png}") == 1 and "<Figure" not in out
+
+
+# --- what the runner reads: encodings, unreadable files, broken notebooks -------------------
+
+
+@pytest.mark.parametrize("content, expect, line", [
+    ("# -*- coding: latin-1 -*-\n# %%\nprint('caf\u00e9')\n".encode("latin-1"), "café", 3),
+    # a BOM hides no marker after it
+    ("\ufeff# %%\nprint('after a BOM')\n".encode("utf-8"), "after a BOM", 2),
+])
+def test_py_files_are_read_as_python_reads_them(tmp_path, content, expect, line):
+    path = tmp_path / "nb.py"
+    path.write_bytes(content)
+    (cell,) = book_run.read_cells(path)
+    assert (cell.number, cell.line, cell.source) == (1, line, f"print('{expect}')")
+
+
+@pytest.mark.parametrize("content", [
+    b"# %%\nprint('caf\xe9')\n",  # latin-1 bytes without a coding line: invalid UTF-8
+    "# %%\nprint('x')\n".encode("utf-16"),
+])
+def test_undecodable_py_files_are_one_line(tmp_path, content, capsys):
+    from d2lnotes.__main__ import main
+
+    path = tmp_path / "nb.py"
+    path.write_bytes(content)
+    assert main(["book", str(path)]) == 1
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"error: {path} is not readable as Python source (")
+    assert line.endswith("save it as UTF-8, or declare its encoding in a "
+                         "'# -*- coding: ... -*-' line")
+
+
+def test_an_unreadable_py_file_is_one_line(tmp_path, monkeypatch, capsys):
+    import tokenize
+
+    from d2lnotes.__main__ import main
+
+    path = _write(tmp_path / "nb.py", "print('x')\n")
+
+    def denied(filename):
+        raise PermissionError(13, "Permission denied", str(filename))
+
+    monkeypatch.setattr(tokenize, "open", denied)  # root reads any file: simulate the refusal
+    assert main(["book", str(path)]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        f"error: cannot read {path}: Permission denied; check its permissions"]
+
+
+@pytest.mark.parametrize("source", [5, None, {"a": 1}, ["x = 1\n", 2]])
+def test_a_notebook_cell_whose_source_is_not_text_is_one_line(tmp_path, source, capsys):
+    import json
+
+    from d2lnotes.__main__ import main
+
+    path = tmp_path / "nb.ipynb"
+    path.write_text(json.dumps({
+        "nbformat": 4, "nbformat_minor": 5, "metadata": {},
+        "cells": [{"cell_type": "code", "source": source, "metadata": {}, "outputs": [],
+                   "execution_count": None, "id": "a"}]}))
+    assert main(["book", str(path)]) == 1
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"error: {path}")

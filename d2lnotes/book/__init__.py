@@ -13,6 +13,7 @@ import types
 _OTHER_FRAMEWORKS = ("mxnet", "tensorflow", "paddle", "jax")
 
 _saved = []  # one {module name: previous module or None} per active redirect
+REDIRECTED = ("d2l", "d2l.torch", "d2lbook", "d2lbook.tab")
 
 
 def _fake_package(target):
@@ -43,9 +44,15 @@ def activate():
 
     if not _saved:
         fashion.install()
-    saved = {name: sys.modules.get(name) for name in ("d2l", "d2l.torch")}
+    from . import tab
+
+    saved = {name: sys.modules.get(name) for name in REDIRECTED}
     sys.modules["d2l"] = _fake_package(target)
     sys.modules["d2l.torch"] = target
+    # the 1.0 sources' `%load_ext d2lbook.tab` loads d2lnotes' tab
+    sys.modules["d2lbook"] = types.ModuleType("d2lbook", "d2lnotes' stand-in for d2lbook")
+    sys.modules["d2lbook"].__path__, sys.modules["d2lbook"].tab = [], tab
+    sys.modules["d2lbook.tab"] = tab
     _saved.append(saved)
 
 
@@ -80,10 +87,17 @@ def redirect():
 
 
 def load_ipython_extension(ip):
-    """``%load_ext d2lnotes.book``: the redirect for this kernel, until unloaded."""
+    """``%load_ext d2lnotes.book``: the redirect for this kernel, until unloaded, and the 1.0
+    sources' ``tab`` and ``%%tab`` (:mod:`d2lnotes.book.tab`)."""
+    from . import tab
+
     activate()
+    tab.load_ipython_extension(ip)
 
 
 def unload_ipython_extension(ip):
     """``%unload_ext d2lnotes.book``: an installed ``d2l`` is importable again."""
+    from . import tab
+
+    tab.unload_ipython_extension(ip)
     deactivate()

@@ -18,6 +18,8 @@ _written = []  # PNGs written since the last take_written()
 # figure -> when it was first tracked: the figures with points not yet in a PNG
 _unsaved = weakref.WeakKeyDictionary()
 _order = itertools.count()
+_shown = weakref.WeakKeyDictionary()  # figure -> True: passed to display() during the cell
+_last_shown = []  # the figure display() showed last, for clear_output(wait=True)
 
 
 def out_dir():
@@ -81,22 +83,65 @@ def save_unsaved():
     return [p for p in paths if p]
 
 
-def save_pyplot(folder=None):
-    """Write every open pyplot figure to ``folder/<cell prefix>-N.png`` and close it, as
-    Jupyter's inline backend shows and closes it; return the paths."""
-    if "matplotlib.pyplot" not in sys.modules:
-        return []
-    import matplotlib.pyplot as plt
+def shown(fig):
+    """``display(fig)`` in a terminal: the figure is written as a PNG when the cell ends."""
+    _shown[fig] = True
+    _last_shown[:] = [weakref.ref(fig)]
 
+
+def frame_done():
+    """``clear_output(wait=True)`` after ``display(fig)``, the book's animation idiom (§3.6's
+    own ``Animator``): print the points just drawn, as ``d2l.Animator`` does in a terminal."""
+    fig = _last_shown[0]() if _last_shown else None
+    _last_shown.clear()
+    line = fig is not None and latest_points(fig)
+    if line:
+        print(line, flush=True)
+
+
+def latest_points(fig):
+    """``"epoch 3: train loss 0.5, test acc 0.81"``: each curve's point at the largest x of the
+    first axes (the legend names the curves), or ``None`` when nothing is drawn."""
+    if not fig.axes:
+        return None
+    ax = fig.axes[0]
+    lines = [line for line in ax.get_lines() if len(line.get_xdata())]
+    if not lines:
+        return None
+    legend = ax.get_legend()
+    names = [t.get_text() for t in legend.get_texts()] if legend else []
+    names += [f"y{i + 1}" for i in range(len(names), len(lines))]
+    x = max(float(line.get_xdata()[-1]) for line in lines)
+    values = ", ".join(f"{name} {float(line.get_ydata()[-1]):.4g}"
+                       for name, line in zip(names, lines) if float(line.get_xdata()[-1]) == x)
+    return f"{ax.get_xlabel() or 'x'} {x:g}: {values}"
+
+
+def save_pyplot(folder=None):
+    """Write every open pyplot figure, and every other figure passed to ``display()``, to
+    ``folder/<cell prefix>-N.png``, and close them, as Jupyter's inline backend shows and
+    closes them; a displayed one is reported once (``figure: PATH``). Return the paths."""
     from ..utils.io import atomic_path
 
+    pending = list(_shown)
+    _shown.clear()
+    _last_shown.clear()
+    if "matplotlib.pyplot" in sys.modules:
+        import matplotlib.pyplot as plt
+
+        pyplot_figures = [plt.figure(num) for num in plt.get_fignums()]
+    else:
+        plt, pyplot_figures = None, []
     paths = []
-    for k, num in enumerate(plt.get_fignums(), 1):
+    for k, fig in enumerate(pyplot_figures + [f for f in pending if f not in pyplot_figures], 1):
         path = Path(folder or out_dir()) / f"{_cell['prefix'] or 'figure'}-{k}.png"
         path.parent.mkdir(parents=True, exist_ok=True)
         with atomic_path(path) as tmp:
             # bbox "tight", as Jupyter's inline backend shows it (titles above small axes)
-            plt.figure(num).savefig(tmp, format="png", dpi=120, bbox_inches="tight")
+            fig.savefig(tmp, format="png", dpi=120, bbox_inches="tight")
         paths.append(path)
-    plt.close("all")
+        if fig in pending:
+            print(f"figure: {path}", flush=True)
+    if plt is not None:
+        plt.close("all")
     return paths

@@ -28,8 +28,12 @@ each in a fresh namespace. pyplot uses the Agg backend unless MPLBACKEND is set.
 
 CELL_MARK = re.compile(r"^# ?%%")
 
-# (pattern in the error, the fix): the book's pandas lines that pandas 2 and 3 refuse
-PANDAS_HINTS = [
+# (pattern in the error, the fix): the book's pandas lines that pandas 2 and 3 refuse, and the
+# 1.0 edition's source cells without their first line
+HINTS = [
+    (re.compile(r"NameError: name 'tab' is not defined"),
+     "the 1.0 edition's source cells use tab.selected(...) and %%tab: start the file with "
+     "'%load_ext d2lnotes.book' (or the sources' own '%load_ext d2lbook.tab')"),
     (re.compile(r"Cannot perform reduction 'mean'|Could not convert .* to numeric"),
      "pandas >= 2 no longer skips text columns in mean(), and pandas 3 keeps text as 'str', "
      "not 'object': write df.mean(numeric_only=True), or pick the numeric columns with "
@@ -42,7 +46,7 @@ PANDAS_HINTS = [
 
 @dataclass
 class Cell:
-    number: int     # 1, 2, ... over the code cells
+    number: int     # as the file numbers it: the markers of a .py file (0 before the first)
     source: str
     line: int | None = None  # first line in a .py file
 
@@ -58,38 +62,75 @@ class CellResult:
 
 
 def read_cells(path):
-    """The code cells of a notebook (nbformat) or of a ``.py`` file split at ``# %%``."""
+    """The code cells of a notebook (nbformat) or of a ``.py`` file split at ``# %%``.
+
+    A ``.py`` file's cells are numbered as its markers number them: the code before the first
+    marker is cell 0 (a block of comments there is no cell), and a file without markers is
+    cell 1. A notebook's code cells are numbered in order, empty ones included.
+    """
     path = Path(path)
     if not path.is_file():
         raise UsageError(f"{path} is not a file; give a .ipynb notebook or a .py script")
     if path.suffix == ".ipynb":
-        import nbformat
-
-        try:
-            nb = nbformat.read(path, as_version=4)
-        except Exception as e:  # nbformat raises several types for a broken file
-            raise D2LError(f"{path} is not a readable notebook ({type(e).__name__}: "
-                           f"{str(e).splitlines()[0] if str(e) else ''}); check the file") from None
-        sources = [c.source for c in nb.cells if c.cell_type == "code"]
-        return [Cell(i, s) for i, s in enumerate((s for s in sources if s.strip()), 1)]
+        return _notebook_cells(path)
     if path.suffix == ".py":
-        cells, lines, start = [], [], 1
-        for n, text in enumerate(path.read_text().splitlines(), 1):
-            if CELL_MARK.match(text):
-                if "".join(lines).strip():
-                    cells.append(Cell(len(cells) + 1, "\n".join(lines), start))
-                lines, start = [], n + 1
-            else:
-                lines.append(text)
-        if "".join(lines).strip():
-            cells.append(Cell(len(cells) + 1, "\n".join(lines), start))
-        return cells
+        return _py_cells(path)
     raise UsageError(f"{path} is neither a .ipynb notebook nor a .py script")
 
 
+def _notebook_cells(path):
+    import nbformat
+
+    try:
+        nb = nbformat.read(path, as_version=4)
+    except OSError as e:
+        raise D2LError(f"cannot read {path}: {e.strerror or e}; check its permissions") from None
+    except Exception as e:  # nbformat raises several types for a broken file
+        raise D2LError(f"{path} is not a readable notebook ({type(e).__name__}: "
+                       f"{str(e).splitlines()[0] if str(e) else ''}); check the file") from None
+    cells = []
+    for number, cell in enumerate((c for c in nb.cells if c.get("cell_type") == "code"), 1):
+        source = cell.get("source", "")
+        if isinstance(source, list) and all(isinstance(line, str) for line in source):
+            source = "".join(source)
+        if not isinstance(source, str):
+            raise D2LError(f"{path}: code cell {number}'s source is a {type(source).__name__}, "
+                           "not text or a list of lines; check the file")
+        if source.strip():
+            cells.append(Cell(number, source))
+    return cells
+
+
+def _py_cells(path):
+    import tokenize
+
+    try:
+        with tokenize.open(path) as f:  # what python reads: a coding line, a BOM, else UTF-8
+            text = f.read()
+    except (SyntaxError, UnicodeDecodeError) as e:
+        reason = e.msg if isinstance(e, SyntaxError) else str(e)
+        raise D2LError(f"{path} is not readable as Python source ({reason}); save it as "
+                       "UTF-8, or declare its encoding in a '# -*- coding: ... -*-' line") from None
+    except OSError as e:
+        raise D2LError(f"cannot read {path}: {e.strerror or e}; check its permissions") from None
+    lines = text.splitlines()
+    marks = [n for n, line in enumerate(lines) if CELL_MARK.match(line)]
+    if not marks:
+        return [Cell(1, text, 1)] if text.strip() else []
+    cells = []
+    lead = lines[:marks[0]]
+    if any(line.strip() and not line.lstrip().startswith("#") for line in lead):
+        cells.append(Cell(0, "\n".join(lead), 1))
+    for number, (mark, end) in enumerate(zip(marks, marks[1:] + [len(lines)]), 1):
+        body = lines[mark + 1:end]
+        if "".join(body).strip():
+            cells.append(Cell(number, "\n".join(body), mark + 2))
+    return cells
+
+
 def hint_for(error_text):
-    """The fix for a known pandas-2/3 failure of the book's code, or ``None``."""
-    for pattern, hint in PANDAS_HINTS:
+    """The fix for a known failure of the book's code (pandas 2/3, ``tab``), or ``None``."""
+    for pattern, hint in HINTS:
         if pattern.search(error_text):
             return hint
     return None
@@ -248,6 +289,8 @@ def _make_shell(debug=False):
     from IPython.core.interactiveshell import InteractiveShell
     from traitlets.config import Config
 
+    from . import figures
+
     config = Config()
     config.HistoryManager.enabled = False  # no history database in ~/.ipython
     shell = InteractiveShell.instance(config=config, colors="nocolor")
@@ -258,6 +301,12 @@ def _make_shell(debug=False):
         """%matplotlib: figures are written as PNGs after each cell instead."""
 
     shell.register_magic_function(matplotlib_magic, "line", "matplotlib")
+    # display(fig) in a terminal: the figure becomes a PNG after the cell, not its repr
+    # ("<Figure size 350x250 with 1 Axes>"); clear_output(wait=True) after it, the book's
+    # animation idiom, prints the points just drawn instead of terminal codes
+    shell.display_formatter.ipython_display_formatter.for_type_by_name(
+        "matplotlib.figure", "Figure", figures.shown)
+    shell.display_pub.clear_output = lambda wait=False: figures.frame_done()
     return shell
 
 
@@ -281,7 +330,7 @@ def run_cells(cells, out, stem, timeout=None, say=print, debug=False, label=None
         else contextlib.nullcontext()
     try:
         figures.take_written()
-        with redirect(), watchdog:
+        with redirect(), watchdog, _extensions_of_this_file(shell):
             for cell in cells:
                 prefix = f"{stem}-cell{cell.number:02d}"
                 figures.set_cell(prefix)
@@ -306,13 +355,28 @@ def run_cells(cells, out, stem, timeout=None, say=print, debug=False, label=None
                     r.hint = hint_for(r.error)
                 results.append(r)
                 status = "ok" if r.ok else "FAILED"
-                say(f"cell {cell.number}/{len(cells)}{where}: {status} {seconds:.2f} s"
+                say(f"cell {cell.number}/{cells[-1].number}{where}: {status} {seconds:.2f} s"
                     + "".join(f", {p}" for p in pngs)
                     + (f"\n  {r.error}" if r.error else "")
                     + (f"\n  hint: {r.hint}" if r.hint else ""))
     finally:
         figures.set_cell(None)
     return results
+
+
+@contextlib.contextmanager
+def _extensions_of_this_file(shell):
+    """Unload the extensions a file's cells loaded when it ends, as a new kernel would not
+    have them: the next file's ``%load_ext`` loads them again (``tab`` in every file)."""
+    manager = shell.extension_manager
+    before = set(manager.loaded)
+    try:
+        yield
+    finally:
+        for name in sorted(set(manager.loaded) - before, reverse=True):
+            with contextlib.suppress(Exception):  # a broken unload must not hide the results
+                manager.unload_extension(name)
+            manager.loaded.discard(name)
 
 
 def _run_one(shell, source, watchdog, where):

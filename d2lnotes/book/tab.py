@@ -5,8 +5,8 @@ d2lbook.tab`` first, then cells that start with ``%%tab pytorch`` (or ``%%tab al
 ``%%tab mxnet, tensorflow``), and ``if tab.selected('pytorch'):`` branches inside cells.
 d2lnotes runs the PyTorch code, so here ``%%tab`` runs a cell only when its list names
 ``pytorch`` or ``all``, and ``tab.selected(...)`` is true only for ``pytorch``.
-``%load_ext d2lnotes.book.tab`` loads it (so does ``%load_ext d2lbook.tab`` while the book
-redirect is active, if the redirect maps ``d2lbook.tab`` here).
+``%load_ext d2lnotes.book`` loads it with the redirect; so do ``%load_ext d2lnotes.book.tab``
+and, while the redirect is active, the sources' own ``%load_ext d2lbook.tab``.
 """
 
 import ast
@@ -48,3 +48,8 @@ def load_ipython_extension(ip):
 
     ip.push({"tab": module})
     ip.register_magic_function(tab, "cell", "tab")
+
+
+def unload_ipython_extension(ip):
+    """``tab`` leaves the namespace (``%%tab`` stays registered, harmless without it)."""
+    ip.user_ns.pop("tab", None)
