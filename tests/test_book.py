@@ -600,12 +600,17 @@ def test_load_ext_in_a_real_kernel(tmp_path, kernel_name):
         "for epoch in (1, 2, 3):\n    board.draw(epoch, 1 / epoch, 'loss')\n"
         "board.save()",
         "%unload_ext d2lnotes.book\nprint('d2l' in sys.modules)",
+        # the one %load_ext line gives the 1.0 sources' tab and %%tab as well
+        "%load_ext d2lnotes.book\nprint(tab.selected('pytorch'), tab.selected('mxnet'))",
+        "%%tab pytorch\nprint('the pytorch tab ran')",
+        "%%tab mxnet\nprint('the mxnet tab ran')",
     )]
     nbclient.NotebookClient(nb, kernel_name=kernel_name, timeout=120).execute()
     text = ["".join(o.get("text", "") for o in c.outputs) for c in nb.cells]
     assert text[0] == "d2lnotes.d2l False\n"  # pyplot only on first use
     assert text[1] == "matplotlib.pyplot\n"
     assert text[4] == "False\n"
+    assert text[5:] == ["True False\n", "the pytorch tab ran\n", ""]
     # the Animator and the 1.0 ProgressBoard redraw one image in place, they do not append
     # one per point
     for cell in (2, 3):
