@@ -439,3 +439,59 @@ def test_a_notebook_cell_whose_source_is_not_text_is_one_line(tmp_path, source, 
     assert main(["book", str(path)]) == 1
     (line,) = capsys.readouterr().err.splitlines()
     assert line.startswith(f"error: {path}")
+
+
+# --- figures that fail to save, pipes, same-named files, modules and sys.path ----------------
+
+
+@pytest.mark.parametrize("cell", [
+    "import matplotlib.pyplot as plt\nplt.plot([1, 2])\nplt.title(r'$\\frac{$')",
+    "from d2l import torch as d2l\n"
+    "animator = d2l.Animator(xlim=[1, 5], legend=[r'$\\frac{$'])\nanimator.add(1, 0.5)",
+    "from d2l import torch as d2l\nboard = d2l.ProgressBoard(xlabel=r'$\\frac{$')\n"
+    "board.draw(0, 1.0, 'loss')",
+    # the cell puts a file where --out's folder belongs
+    "import os\nimport matplotlib.pyplot as plt\nplt.plot([1, 2])\n"
+    "open(os.environ['D2LNOTES_BOOK_OUT'], 'w').close()",
+])
+def test_a_figure_that_cannot_be_saved_fails_its_cell_and_the_run_goes_on(tmp_path, cell, capsys):
+    script = _write(tmp_path / "nb.py", f"# %%\n{cell}\n# %%\nprint('next cell ran')\n")
+    results = book_run.run_file(script, tmp_path / "out")
+    out = capsys.readouterr().out
+    assert [r.ok for r in results] == [False, True], out
+    assert results[0].error.startswith("its figure could not be saved: ")
+    assert "next cell ran" in out and "Error in callback" not in out
+
+
+def test_a_closed_pipe_ends_the_run_quietly(tmp_path):
+    script = _write(tmp_path / "nb.py", "# %%\nfor i in range(100000):\n    print(i)\n"
+                                        "# %%\nimport time\ntime.sleep(30)\n")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"}
+    proc = subprocess.Popen([sys.executable, "-m", "d2lnotes", "book", str(script), "--out",
+                             str(tmp_path / "out")], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=env, cwd=ROOT)
+    assert proc.stdout.readline() == b"0\n"
+    proc.stdout.close()  # as `| head -1` does
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=20) == 0  # the sleeping cell never ran
+    assert "Traceback" not in err and "BrokenPipeError" not in err
+
+
+def test_files_of_one_run_keep_their_own_pngs_modules_and_imports(tmp_path):
+    # a/x.py and b/x.py: the same name; each imports its own folder's helper; a's folder
+    # (the first file's) holds modules named like the runner's own dependencies
+    for folder in ("a", "b"):
+        _write(tmp_path / folder / "helper.py", f"WHERE = {folder!r}\n")
+        _write(tmp_path / folder / "x.py", (
+            "# %%\nimport helper\nprint('helper from', helper.WHERE)\n"
+            "# %%\nimport matplotlib.pyplot as plt\nplt.plot([1, 2])\n"))
+    for name in ("traitlets", "codeop", "getopt", "bdb"):
+        _write(tmp_path / "a" / f"{name}.py", f"raise RuntimeError('{name}.py was imported')\n")
+    out = tmp_path / "out"
+    result = _run_book(tmp_path / "a" / "x.py", tmp_path / "b" / "x.py", "--out", out)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "helper from a" in result.stdout and "helper from b" in result.stdout
+    assert "was imported" not in result.stdout + result.stderr
+    pngs = sorted(p.name for p in out.iterdir())
+    assert pngs == ["a-x-cell02-1.png", "b-x-cell02-1.png"]
+    assert "2 files: 4 cells, 4 ok, 0 failed; 2 figures" in result.stdout

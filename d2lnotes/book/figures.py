@@ -34,6 +34,11 @@ def in_notebook():
     return plot_in_notebook()
 
 
+def in_runner():
+    """True while ``python -m d2lnotes book`` runs a cell (it saves the figures after it)."""
+    return _cell["prefix"] is not None
+
+
 def set_cell(prefix):
     """Name the PNGs written from now on after ``prefix`` (``None``: no cell is running)."""
     _cell["prefix"] = prefix
@@ -78,8 +83,20 @@ def take_written():
 
 
 def save_unsaved():
-    """Save every terminal figure with unsaved points under its own name; return the paths."""
-    paths = [figure.save() for figure in unsaved()]
+    """Save every terminal figure with unsaved points under its own name; return the paths.
+
+    Each figure is tried once: one that fails is dropped, and the first failure is raised after
+    the others are saved.
+    """
+    paths, failures = [], []
+    for figure in unsaved():
+        untrack(figure)
+        try:
+            paths.append(figure.save())
+        except Exception as e:  # noqa: PERF203 (bad mathtext, a full disk, ...: the cell's)
+            failures.append(e)
+    if failures:
+        raise failures[0]
     return [p for p in paths if p]
 
 
@@ -120,7 +137,8 @@ def latest_points(fig):
 def save_pyplot(folder=None):
     """Write every open pyplot figure, and every other figure passed to ``display()``, to
     ``folder/<cell prefix>-N.png``, and close them, as Jupyter's inline backend shows and
-    closes them; a displayed one is reported once (``figure: PATH``). Return the paths."""
+    closes them; a displayed one is reported once (``figure: PATH``). Return the paths (also
+    recorded for :func:`take_written`)."""
     from ..utils.io import atomic_path
 
     pending = list(_shown)
@@ -133,15 +151,18 @@ def save_pyplot(folder=None):
     else:
         plt, pyplot_figures = None, []
     paths = []
-    for k, fig in enumerate(pyplot_figures + [f for f in pending if f not in pyplot_figures], 1):
-        path = Path(folder or out_dir()) / f"{_cell['prefix'] or 'figure'}-{k}.png"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_path(path) as tmp:
-            # bbox "tight", as Jupyter's inline backend shows it (titles above small axes)
-            fig.savefig(tmp, format="png", dpi=120, bbox_inches="tight")
-        paths.append(path)
-        if fig in pending:
-            print(f"figure: {path}", flush=True)
-    if plt is not None:
-        plt.close("all")
+    try:  # a figure that fails to save is closed all the same: the next cell starts clean
+        for k, fig in enumerate(pyplot_figures + [f for f in pending if f not in pyplot_figures],
+                                1):
+            path = Path(folder or out_dir()) / f"{_cell['prefix'] or 'figure'}-{k}.png"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with atomic_path(path) as tmp:
+                # bbox "tight", as Jupyter's inline backend shows it (titles above small axes)
+                fig.savefig(tmp, format="png", dpi=120, bbox_inches="tight")
+            paths.append(wrote(path))
+            if fig in pending:
+                print(f"figure: {path}", flush=True)
+    finally:
+        if plt is not None:
+            plt.close("all")
     return paths

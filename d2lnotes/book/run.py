@@ -296,6 +296,10 @@ def _make_shell(debug=False):
     shell = InteractiveShell.instance(config=config, colors="nocolor")
     if not debug:  # the runner reports errors itself, in one line
         shell.showtraceback = lambda *args, **kwargs: None
+    # IPython 9 formats every failed cell's traceback for its history, with stack_data reading
+    # each frame's source: 8 s for one pandas error on a busy machine. Nothing reads it here.
+    shell._format_exception_for_storage = lambda exception, *args, **kwargs: {
+        "ename": type(exception).__name__, "evalue": str(exception), "traceback": []}
 
     def matplotlib_magic(line):
         """%matplotlib: figures are written as PNGs after each cell instead."""
@@ -346,13 +350,16 @@ def run_cells(cells, out, stem, timeout=None, say=print, debug=False, label=None
                     raise error
                 if stop is not None and not isinstance(error, CellTimeout):
                     error = stop[0]()  # the cell caught its timeout, and ended late
-                pngs = figures.save_pyplot(out)
-                figures.save_unsaved()
-                pngs += figures.take_written()
-                r = CellResult(cell, error is None, seconds, figures=pngs)
+                if isinstance(error, BrokenPipeError):  # nobody reads the output any more
+                    raise error
+                save_error = _save_figures(out)
+                pngs = figures.take_written()
+                r = CellResult(cell, error is None and save_error is None, seconds, figures=pngs)
                 if error is not None:
                     r.error = one_line(error)
                     r.hint = hint_for(r.error)
+                elif save_error is not None:
+                    r.error = f"its figure could not be saved: {one_line(save_error)}"
                 results.append(r)
                 status = "ok" if r.ok else "FAILED"
                 say(f"cell {cell.number}/{cells[-1].number}{where}: {status} {seconds:.2f} s"
@@ -362,6 +369,23 @@ def run_cells(cells, out, stem, timeout=None, say=print, debug=False, label=None
     finally:
         figures.set_cell(None)
     return results
+
+
+def _save_figures(out):
+    """Save the cell's figures (recorded in ``figures``); return the first failure, or None.
+
+    Saving belongs to the cell: bad mathtext, a huge figure or an ``--out`` made a file
+    fails the cell, not the run.
+    """
+    from . import figures
+
+    first = None
+    for save in (lambda: figures.save_pyplot(out), figures.save_unsaved):
+        try:
+            save()
+        except Exception as e:  # noqa: PERF203
+            first = first or e
+    return first
 
 
 @contextlib.contextmanager
@@ -395,8 +419,12 @@ def _run_one(shell, source, watchdog, where):
     return result, stop
 
 
-def run_file(path, out, timeout=None, say=print, debug=False):
-    """Run a notebook or script from its own folder; return the per-cell results."""
+def run_file(path, out, timeout=None, say=print, debug=False, stem=None):
+    """Run a notebook or script from its own folder; return the per-cell results.
+
+    Its PNGs are named ``<stem>-cellNN-...`` (default: the file's stem). The modules that its
+    folder provided are forgotten after it, so the next file imports its own.
+    """
     from ..utils.data import data_root
 
     path, out = Path(path).resolve(), Path(out).resolve()
@@ -407,23 +435,57 @@ def run_file(path, out, timeout=None, say=print, debug=False):
         import matplotlib
 
         matplotlib.use("Agg")
+    _import_the_runners_own_modules(debug)  # before the file's folder can shadow them
     old_env = {k: os.environ.get(k) for k in ("D2LNOTES_DATA", "D2LNOTES_BOOK_OUT")}
     # The data folder is resolved before the move into the file's folder.
     os.environ["D2LNOTES_DATA"] = str(data_root().resolve())
     os.environ["D2LNOTES_BOOK_OUT"] = str(out)
-    old_cwd, old_path0 = os.getcwd(), list(sys.path)
+    old_cwd, old_path0, old_modules = os.getcwd(), list(sys.path), set(sys.modules)
     os.chdir(path.parent)
     sys.path.insert(0, str(path.parent))
     try:
-        return run_cells(cells, out, path.stem, timeout, say, debug, label=str(path))
+        return run_cells(cells, out, stem or path.stem, timeout, say, debug, label=str(path))
     finally:
         os.chdir(old_cwd)
         sys.path[:] = old_path0
+        _forget_modules_from(path.parent, old_modules)
         for k, v in old_env.items():
             if v is None:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+
+
+def _import_the_runners_own_modules(debug):
+    """IPython, traitlets and the book layer, imported while ``sys.path`` is still the
+    runner's: a ``traitlets.py`` or ``bdb.py`` beside a notebook must not replace them."""
+    import bdb  # noqa: F401  (IPython imports it in every run_cell)
+
+    from .. import d2l  # noqa: F401  (the redirect's target, and torch)
+    from . import fashion, figures, tab  # noqa: F401
+
+    _make_shell(debug).run_cell("pass", store_history=False)  # and what running a cell imports
+
+
+def _forget_modules_from(folder, old_modules):
+    """Drop the modules first imported during the run from ``folder`` (not from a package
+    imported before it), as a new kernel would not have them."""
+    folder = Path(folder).resolve()
+    for name in set(sys.modules) - old_modules:
+        if name.partition(".")[0] in old_modules:
+            continue
+        file = getattr(sys.modules.get(name), "__file__", None)
+        if file and Path(file).resolve().is_relative_to(folder):
+            sys.modules.pop(name, None)
+
+
+def png_stems(paths):
+    """The PNG name prefix of each file: its stem, ``<folder>-<stem>`` where two files of the
+    run share a stem (``a/x.py``, ``b/x.py``), and numbered if that is still not enough."""
+    paths = [Path(p).resolve() for p in paths]
+    stems = [p.stem for p in paths]
+    named = [f"{p.parent.name}-{p.stem}" if stems.count(p.stem) > 1 else p.stem for p in paths]
+    return [f"{n}-{k}" if named.count(n) > 1 else n for k, n in enumerate(named, 1)]
 
 
 def main(argv):
@@ -450,14 +512,22 @@ def main(argv):
 
     for path in args.path:
         read_cells(path)  # every file readable before anything runs
+    try:
+        return _run_files(args)
+    except BrokenPipeError:  # e.g. piped into head: stop quietly, as `show` does
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+def _run_files(args):
     start = time.perf_counter()
     failed, totals = [], [0, 0, 0]  # cells, failed, figures
-    for path in args.path:
+    for path, stem in zip(args.path, png_stems(args.path)):
         if len(args.path) > 1:
             print(f"== {path}", flush=True)
         file_start = time.perf_counter()
         results = run_file(path, args.out, args.timeout,
-                           say=lambda *a: print(*a, flush=True), debug=args.debug)
+                           say=lambda *a: print(*a, flush=True), debug=args.debug, stem=stem)
         bad = [r for r in results if not r.ok]
         failed += [(path, r) for r in bad]
         figures = sum(len(r.figures) for r in results)
