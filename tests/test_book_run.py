@@ -495,3 +495,53 @@ def test_files_of_one_run_keep_their_own_pngs_modules_and_imports(tmp_path):
     pngs = sorted(p.name for p in out.iterdir())
     assert pngs == ["a-x-cell02-1.png", "b-x-cell02-1.png"]
     assert "2 files: 4 cells, 4 ok, 0 failed; 2 figures" in result.stdout
+
+
+# --- the runner's smaller promises -------------------------------------------------------------
+
+
+def _notebook(path, cells, **top):
+    import json
+
+    path.write_text(json.dumps({
+        "nbformat": 4, "nbformat_minor": 5, "metadata": {}, **top,
+        "cells": [{"cell_type": "code", "source": source, "metadata": {}, "outputs": [],
+                   "execution_count": None, "id": f"c{k}"} for k, source in enumerate(cells)]}))
+    return path
+
+
+def test_notebooks_that_are_not_python_or_not_nbformat_are_one_line(tmp_path, capsys):
+    from d2lnotes.__main__ import main
+
+    r = _notebook(tmp_path / "r.ipynb", ["print(1)"],
+                  metadata={"kernelspec": {"name": "ir", "language": "R"}})
+    assert main(["book", str(r)]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        f"error: {r} is a notebook in R (kernel 'ir'); d2lnotes runs the book's Python code"]
+    bare = tmp_path / "bare.ipynb"
+    bare.write_text('{"cells": [{"cell_type": "code", "source": "print(1)"}], "metadata": {}}')
+    assert main(["book", str(bare)]) == 1
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"error: {bare} is not a readable notebook (") and "nbformat" in line
+
+
+def test_exit_and_quit_in_a_cell_fail_that_cell_as_sys_exit_does(tmp_path, capsys):
+    script = _write(tmp_path / "nb.py", "# %%\nexit()\n# %%\nquit(5)\n# %%\nprint('after')\n")
+    results = book_run.run_file(script, tmp_path / "out")
+    captured = capsys.readouterr()
+    assert [r.error for r in results] == ["SystemExit", "SystemExit: 5", None]
+    assert "ask_exit" not in captured.out and "To exit" not in captured.err
+
+
+def test_a_syntax_error_is_reported_once(tmp_path, capsys):
+    script = _write(tmp_path / "nb.py", "# %%\nx = (\n")
+    (result,) = book_run.run_file(script, tmp_path / "out")
+    captured = capsys.readouterr()
+    assert result.error.startswith("SyntaxError: incomplete input")
+    assert (captured.out + captured.err).count("SyntaxError") == 1
+
+
+def test_import_d2l_mxnet_names_the_fix(tmp_path):
+    with redirect(), pytest.raises(ImportError, match="d2lnotes runs the book's PyTorch code"):
+        importlib.import_module("d2l.mxnet")
+    assert "d2l.mxnet" not in sys.modules

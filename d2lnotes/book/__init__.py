@@ -6,6 +6,7 @@ alone. Outside both, write ``from d2lnotes import d2l`` instead of ``from d2l im
 """
 
 import contextlib
+import importlib.abc
 import sys
 import types
 
@@ -24,12 +25,30 @@ def _fake_package(target):
 
     def __getattr__(name):
         if name in _OTHER_FRAMEWORKS:
-            raise ImportError(f"d2lnotes runs the book's PyTorch code only, not 'd2l.{name}'; "
-                              "use the pytorch tab's cells ('from d2l import torch as d2l')")
+            raise ImportError(_other_framework_hint(name))
         raise AttributeError(f"module 'd2l' has no attribute {name!r}")
 
     package.__getattr__ = __getattr__
     return package
+
+
+class _OtherFrameworks(importlib.abc.MetaPathFinder):
+    """``import d2l.mxnet`` (and the other frameworks) under the redirect: the hint, not
+    "No module named 'd2l.mxnet'"."""
+
+    def find_spec(self, name, path, target=None):
+        package, _, framework = name.partition(".")
+        if package == "d2l" and framework in _OTHER_FRAMEWORKS and active():
+            raise ImportError(_other_framework_hint(framework), name=name)
+        return None
+
+
+_finder = _OtherFrameworks()
+
+
+def _other_framework_hint(name):
+    return (f"d2lnotes runs the book's PyTorch code only, not 'd2l.{name}'; use the pytorch "
+            "tab's cells ('from d2l import torch as d2l')")
 
 
 def activate():
@@ -44,6 +63,8 @@ def activate():
 
     if not _saved:
         fashion.install()
+        if _finder not in sys.meta_path:
+            sys.meta_path.insert(0, _finder)
     from . import tab
 
     saved = {name: sys.modules.get(name) for name in REDIRECTED}
@@ -69,6 +90,8 @@ def deactivate():
         from . import fashion
 
         fashion.uninstall()
+        if _finder in sys.meta_path:
+            sys.meta_path.remove(_finder)
 
 
 def active():

@@ -14,6 +14,7 @@ import signal
 import sys
 import threading
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -79,15 +80,27 @@ def read_cells(path):
 
 
 def _notebook_cells(path):
+    import json
+
     import nbformat
 
     try:
-        nb = nbformat.read(path, as_version=4)
+        with open(path, encoding="utf-8") as f:
+            raw = json.load(f)
+        if not isinstance(raw, dict) or "nbformat" not in raw:
+            raise ValueError("no 'nbformat' version field")
+        nb = nbformat.from_dict(raw)
+        nb = nbformat.convert(nb, 4) if nb.nbformat != 4 else nb
     except OSError as e:
         raise D2LError(f"cannot read {path}: {e.strerror or e}; check its permissions") from None
-    except Exception as e:  # nbformat raises several types for a broken file
+    except Exception as e:  # json and nbformat raise several types for a broken file
         raise D2LError(f"{path} is not a readable notebook ({type(e).__name__}: "
                        f"{str(e).splitlines()[0] if str(e) else ''}); check the file") from None
+    kernel = nb.metadata.get("kernelspec") or {}
+    language = kernel.get("language") or (nb.metadata.get("language_info") or {}).get("name")
+    if isinstance(language, str) and language.lower() != "python":
+        raise D2LError(f"{path} is a notebook in {language} (kernel {kernel.get('name')!r}); "
+                       "d2lnotes runs the book's Python code")
     cells = []
     for number, cell in enumerate((c for c in nb.cells if c.get("cell_type") == "code"), 1):
         source = cell.get("source", "")
@@ -296,6 +309,7 @@ def _make_shell(debug=False):
     shell = InteractiveShell.instance(config=config, colors="nocolor")
     if not debug:  # the runner reports errors itself, in one line
         shell.showtraceback = lambda *args, **kwargs: None
+        shell.showsyntaxerror = lambda *args, **kwargs: None
     # IPython 9 formats every failed cell's traceback for its history, with stack_data reading
     # each frame's source: 8 s for one pandas error on a busy machine. Nothing reads it here.
     shell._format_exception_for_storage = lambda exception, *args, **kwargs: {
@@ -329,12 +343,16 @@ def run_cells(cells, out, stem, timeout=None, say=print, debug=False, label=None
 
         shell.reset(new_session=False)  # a fresh namespace, as a new kernel would have
         matplotlib.rc_file_defaults()
+    # exit() and quit(n) end the cell as sys.exit(n) does (IPython's own need a kernel)
+    shell.user_ns.update(exit=_exit, quit=_exit)
     results = []
     watchdog = Watchdog(timeout) if threading.current_thread() is threading.main_thread() \
         else contextlib.nullcontext()
     try:
         figures.take_written()
-        with redirect(), watchdog, _extensions_of_this_file(shell):
+        with redirect(), watchdog, _extensions_of_this_file(shell), warnings.catch_warnings():
+            # IPython's advice after SystemExit ("To exit: use 'exit', ...") is for a console
+            warnings.filterwarnings("ignore", message="To exit: use")
             for cell in cells:
                 prefix = f"{stem}-cell{cell.number:02d}"
                 figures.set_cell(prefix)
@@ -401,6 +419,11 @@ def _extensions_of_this_file(shell):
             with contextlib.suppress(Exception):  # a broken unload must not hide the results
                 manager.unload_extension(name)
             manager.loaded.discard(name)
+
+
+def _exit(code=None):
+    """``exit()``/``quit(n)`` in a cell: ``SystemExit``, which fails the cell."""
+    raise SystemExit() if code is None else SystemExit(code)
 
 
 def _run_one(shell, source, watchdog, where):
