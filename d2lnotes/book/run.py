@@ -3,8 +3,10 @@
 The cells run in order, in one namespace, in an IPython shell (so ``%matplotlib inline``
 and the other magics parse), with the working directory set to the file's folder, as
 Jupyter does. Within the run only, ``from d2l import torch as d2l`` gives ``d2lnotes.d2l``.
-After each cell every open pyplot figure is written to ``--out`` as a PNG and closed, as
-Jupyter's inline backend shows and closes it.
+After each cell every open pyplot figure (and every figure passed to ``display()``) is written
+to ``--out`` as a PNG and closed, as Jupyter's inline backend shows and closes it
+(:mod:`d2lnotes.book.figures` keeps the names and the list). A :class:`Watchdog` thread holds
+``--timeout`` and the stop signals against cells that catch every exception.
 """
 
 import contextlib
@@ -23,9 +25,12 @@ from ..utils.errors import D2LError, UsageError
 DESCRIPTION = """\
 Run a notebook (.ipynb) or a script split into cells at '# %%' lines (.py) cell by cell,
 in one namespace, in the file's folder, with 'from d2l import torch as d2l' resolved to
-d2lnotes.d2l. Prints each cell's status and seconds, writes every figure as a PNG into
---out, and exits 1 naming the first failed cell. Several files run one after the other,
-each in a fresh namespace. pyplot uses the Agg backend unless MPLBACKEND is set."""
+d2lnotes.d2l. Prints each cell's status and seconds (cells numbered as the file's '# %%'
+markers number them; code before the first one is cell 0), writes every figure as a PNG
+into --out, and exits 1 naming the first failed cell. Several files run one after the
+other, each in a fresh namespace, with the modules of its own folder. pyplot uses the Agg
+backend unless MPLBACKEND is set. torchvision's FashionMNIST(root, download=True) finds
+d2lnotes' own verified copy (linked into root) instead of downloading."""
 
 CELL_MARK = re.compile(r"^# ?%%")
 
@@ -529,9 +534,7 @@ def main(argv):
     parser.add_argument("--debug", action="store_true",
                         help="also print each failed cell's full traceback")
     args = parser.parse_args(argv)
-    if args.out.exists() and not args.out.is_dir():
-        raise UsageError(f"--out {args.out} is a file, not a folder; choose another path")
-    cli._check_writable_dir(args.out, "--out")
+    cli.prepare_outputs(args, out_used=True)  # --out: a writable folder, before anything runs
 
     for path in args.path:
         read_cells(path)  # every file readable before anything runs
