@@ -545,3 +545,15 @@ def test_import_d2l_mxnet_names_the_fix(tmp_path):
     with redirect(), pytest.raises(ImportError, match="d2lnotes runs the book's PyTorch code"):
         importlib.import_module("d2l.mxnet")
     assert "d2l.mxnet" not in sys.modules
+
+
+def test_a_thread_left_running_by_a_cell_does_not_hold_the_process(tmp_path):
+    script = _write(tmp_path / "nb.py", (
+        "# %%\nimport threading, time\n"
+        "threading.Thread(target=time.sleep, args=(600,), name='sleeper').start()\n"
+        "# %%\nprint('last cell')\n"))
+    result = _run_book(script, "--out", tmp_path / "out", timeout=90)
+    assert result.returncode == 0 and "last cell" in result.stdout
+    assert result.stdout.splitlines()[-1].startswith("2 cells, 2 ok, 0 failed")
+    assert result.stderr.splitlines() == [
+        "note: a cell left 1 thread(s) running (sleeper); the run ends without waiting for them"]

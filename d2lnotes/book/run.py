@@ -539,10 +539,26 @@ def main(argv):
     for path in args.path:
         read_cells(path)  # every file readable before anything runs
     try:
-        return _run_files(args)
+        status, error = _run_files(args), None
     except BrokenPipeError:  # e.g. piped into head: stop quietly, as `show` does
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except D2LError as e:
+        status, error = e.exit_code, e
+    left = [t.name for t in threading.enumerate()
+            if t is not threading.main_thread() and not t.daemon and t.is_alive()]
+    if not left:
+        if error is not None:
+            raise error
+        return status
+    # Python would wait for them at exit, for ever: say so, and end without them
+    if error is not None:
+        print(f"error: {error}", file=sys.stderr)
+    print(f"note: a cell left {len(left)} thread(s) running ({', '.join(left)}); the run "
+          "ends without waiting for them", file=sys.stderr)
+    with_flush(sys.stdout)
+    with_flush(sys.stderr)
+    os._exit(status)
 
 
 def _run_files(args):
