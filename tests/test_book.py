@@ -535,7 +535,8 @@ def test_book_py_failing_cells_exit_1_with_one_line_and_the_pandas_hint(tmp_path
         "# %%\nprint('still running')\n")
     other = tmp_path / "other.py"  # a second file runs after it, in a fresh namespace
     other.write_text("print('df defined:', 'df' in dir())\n")
-    result = _run_book(script, other, "--out", tmp_path / "out", "--timeout", "2")
+    # 5 s: on a busy 2-core machine importing pandas alone took 3.8 s
+    result = _run_book(script, other, "--out", tmp_path / "out", "--timeout", "5")
     assert result.returncode == 1
     assert "df defined: False" in result.stdout
     assert result.stdout.splitlines()[-1].startswith("2 files: 5 cells, 3 ok, 2 failed")
@@ -543,7 +544,7 @@ def test_book_py_failing_cells_exit_1_with_one_line_and_the_pandas_hint(tmp_path
     assert error.startswith(f"error: {script}: cell 2 (line 5) failed: TypeError")
     assert "numeric_only=True" in error and "(1 more failed after it)" in error
     assert "cell 3/4 (line 7): FAILED" in result.stdout
-    assert "CellTimeout: the cell ran past --timeout 2 s" in result.stdout
+    assert "CellTimeout: the cell ran past --timeout 5 s" in result.stdout
     assert "still running" in result.stdout and "cell 4/4 (line 10): ok" in result.stdout
 
 
@@ -581,7 +582,7 @@ def test_read_cells_splits_a_py_file_at_cell_markers(tmp_path):
     path.write_text("import torch\n# %%\n\n# %% [markdown]\nx = 1\n#%%\ny = 2\n")
     cells = book_run.read_cells(path)
     assert [(c.number, c.source.strip(), c.line) for c in cells] == [
-        (1, "import torch", 1), (2, "x = 1", 5), (3, "y = 2", 7)]
+        (0, "import torch", 1), (2, "x = 1", 5), (3, "y = 2", 7)]  # numbered as the markers
 
 
 # --- %load_ext d2lnotes.book in a real kernel -----------------------------------------------
@@ -604,12 +605,17 @@ def test_load_ext_in_a_real_kernel(tmp_path, kernel_name):
         "for epoch in (1, 2, 3):\n    board.draw(epoch, 1 / epoch, 'loss')\n"
         "board.save()",
         "%unload_ext d2lnotes.book\nprint('d2l' in sys.modules)",
+        # the one %load_ext line gives the 1.0 sources' tab and %%tab as well
+        "%load_ext d2lnotes.book\nprint(tab.selected('pytorch'), tab.selected('mxnet'))",
+        "%%tab pytorch\nprint('the pytorch tab ran')",
+        "%%tab mxnet\nprint('the mxnet tab ran')",
     )]
     nbclient.NotebookClient(nb, kernel_name=kernel_name, timeout=120).execute()
     text = ["".join(o.get("text", "") for o in c.outputs) for c in nb.cells]
     assert text[0] == "d2lnotes.d2l False\n"  # pyplot only on first use
     assert text[1] == "matplotlib.pyplot\n"
     assert text[4] == "False\n"
+    assert text[5:] == ["True False\n", "the pytorch tab ran\n", ""]
     # the Animator and the 1.0 ProgressBoard redraw one image in place, they do not append
     # one per point
     for cell in (2, 3):

@@ -25,8 +25,8 @@ CELLS = [
     "import d2lnotes\n"
     "from d2lnotes import ch3\n"
     "from d2lnotes.utils.plot import LivePlot\n"
-    "from d2lnotes.utils.plot import _in_notebook\n"
-    "print('in notebook:', _in_notebook())",
+    "from d2lnotes.utils.plot import in_notebook\n"
+    "print('in notebook:', in_notebook())",
     # 1: a short comparison, drawn live; the PNG is written at the end as well
     "from d2lnotes.utils.data import load_array, load_fashion_mnist\n"
     "(X, y), (X_test, y_test) = (it.tensors for it in load_fashion_mnist(256))\n"

@@ -6,6 +6,7 @@ alone. Outside both, write ``from d2lnotes import d2l`` instead of ``from d2l im
 """
 
 import contextlib
+import importlib.abc
 import sys
 import types
 
@@ -13,6 +14,7 @@ import types
 _OTHER_FRAMEWORKS = ("mxnet", "tensorflow", "paddle", "jax")
 
 _saved = []  # one {module name: previous module or None} per active redirect
+REDIRECTED = ("d2l", "d2l.torch", "d2lbook", "d2lbook.tab")
 
 
 def _fake_package(target):
@@ -23,24 +25,55 @@ def _fake_package(target):
 
     def __getattr__(name):
         if name in _OTHER_FRAMEWORKS:
-            raise ImportError(f"d2lnotes runs the book's PyTorch code only, not 'd2l.{name}'; "
-                              "use the pytorch tab's cells ('from d2l import torch as d2l')")
+            raise ImportError(_other_framework_hint(name))
         raise AttributeError(f"module 'd2l' has no attribute {name!r}")
 
     package.__getattr__ = __getattr__
     return package
 
 
+class _OtherFrameworks(importlib.abc.MetaPathFinder):
+    """``import d2l.mxnet`` (and the other frameworks) under the redirect: the hint, not
+    "No module named 'd2l.mxnet'"."""
+
+    def find_spec(self, name, path, target=None):
+        package, _, framework = name.partition(".")
+        if package == "d2l" and framework in _OTHER_FRAMEWORKS and active():
+            raise ImportError(_other_framework_hint(framework), name=name)
+        return None
+
+
+_finder = _OtherFrameworks()
+
+
+def _other_framework_hint(name):
+    return (f"d2lnotes runs the book's PyTorch code only, not 'd2l.{name}'; use the pytorch "
+            "tab's cells ('from d2l import torch as d2l')")
+
+
 def activate():
     """Make ``from d2l import torch as d2l`` (and ``import d2l.torch``) give ``d2lnotes.d2l``.
 
     Undo with :func:`deactivate`; calls nest, and the previous modules come back in order.
+    While active, torchvision's ``FashionMNIST(download=True)`` finds d2lnotes' copy
+    (:mod:`d2lnotes.book.fashion`).
     """
     from .. import d2l as target
+    from . import fashion
 
-    saved = {name: sys.modules.get(name) for name in ("d2l", "d2l.torch")}
+    if not _saved:
+        fashion.install()
+        if _finder not in sys.meta_path:
+            sys.meta_path.insert(0, _finder)
+    from . import tab
+
+    saved = {name: sys.modules.get(name) for name in REDIRECTED}
     sys.modules["d2l"] = _fake_package(target)
     sys.modules["d2l.torch"] = target
+    # the 1.0 sources' `%load_ext d2lbook.tab` loads d2lnotes' tab
+    sys.modules["d2lbook"] = types.ModuleType("d2lbook", "d2lnotes' stand-in for d2lbook")
+    sys.modules["d2lbook"].__path__, sys.modules["d2lbook"].tab = [], tab
+    sys.modules["d2lbook.tab"] = tab
     _saved.append(saved)
 
 
@@ -53,6 +86,12 @@ def deactivate():
             sys.modules.pop(name, None)
         else:
             sys.modules[name] = module
+    if not _saved:
+        from . import fashion
+
+        fashion.uninstall()
+        if _finder in sys.meta_path:
+            sys.meta_path.remove(_finder)
 
 
 def active():
@@ -71,10 +110,17 @@ def redirect():
 
 
 def load_ipython_extension(ip):
-    """``%load_ext d2lnotes.book``: the redirect for this kernel, until unloaded."""
+    """``%load_ext d2lnotes.book``: the redirect for this kernel, until unloaded, and the 1.0
+    sources' ``tab`` and ``%%tab`` (:mod:`d2lnotes.book.tab`)."""
+    from . import tab
+
     activate()
+    tab.load_ipython_extension(ip)
 
 
 def unload_ipython_extension(ip):
     """``%unload_ext d2lnotes.book``: an installed ``d2l`` is importable again."""
+    from . import tab
+
+    tab.unload_ipython_extension(ip)
     deactivate()

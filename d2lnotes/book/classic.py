@@ -9,7 +9,7 @@ book name                       core piece
 ``load_array``                  ``utils.data.ArrayLoader``
 ``synthetic_data``              ``utils.data.synthetic_data``
 ``get_fashion_mnist_labels``    ``utils.data.fashion_mnist_labels``
-``accuracy``                    ``utils.train._num_correct`` (a count, as in the book)
+``accuracy``                    ``utils.train.num_correct`` (a count, as in the book)
 ``evaluate_accuracy``           ``utils.train.evaluate`` (a fraction)
 ``train_epoch_ch3``             the book's own backward convention, see its docstring
 ``Animator``                    ``utils.plot.new_figure`` + ``utils.plot.save``
@@ -24,7 +24,6 @@ imported on first use (``d2l.plt`` included), never by ``import d2lnotes``.
 
 import os
 import time
-import weakref
 from pathlib import Path
 
 import torch
@@ -33,6 +32,7 @@ from ..utils import data as _data
 from ..utils import hub
 from ..utils import train as _train
 from ..utils.hub import DATA_HUB, DATA_URL
+from . import figures
 
 __all__ = [
     # plotting (§2.4, §3.5, §3.6)
@@ -70,18 +70,12 @@ def lazy_attribute(name):
     raise AttributeError(f"module 'd2lnotes.d2l' has no attribute {name!r}")
 
 
-def _in_notebook():
-    from ..utils.plot import _in_notebook as in_notebook
-
-    return in_notebook()
-
-
 # --- plotting -------------------------------------------------------------------------------
 
 
 def use_svg_display():
     """Show figures as SVG in Jupyter (§2.4); does nothing outside a notebook."""
-    if _in_notebook():
+    if figures.in_notebook():
         from matplotlib_inline import backend_inline
 
         backend_inline.set_matplotlib_formats("svg")
@@ -151,16 +145,7 @@ def show_images(imgs, num_rows, num_cols, titles=None, scale=1.5):
     return axes
 
 
-def _output_dir():
-    """Where a terminal ``Animator`` writes: ``$D2LNOTES_BOOK_OUT``, else d2lnotes-out/book."""
-    return Path(os.environ.get("D2LNOTES_BOOK_OUT") or Path("d2lnotes-out") / "book")
-
-
-_animators = weakref.WeakSet()  # unfinished ones, so `python -m d2lnotes book` can save them
 _animator_count = [0]
-# `python -m d2lnotes book` names the PNGs after the file and cell: "<stem>-cellNN"
-png_prefix = {"value": None}
-written_pngs = []  # every PNG an Animator wrote, for the runner's count
 
 
 class Animator:
@@ -168,8 +153,8 @@ class Animator:
 
     In Jupyter the figure is redrawn in place after every ``add``. In a terminal each ``add``
     prints one line (x and the legend's values), and when ``x`` reaches ``xlim[1]`` the
-    figure is written as a PNG (``path``, default ``$D2LNOTES_BOOK_OUT`` or
-    ``d2lnotes-out/book/animator-N.png``) and its path printed; ``save()`` writes it earlier.
+    figure is written as a PNG (``path``, default ``figures.png_path``: ``$D2LNOTES_BOOK_OUT``
+    or ``d2lnotes-out/book/animator-N.png``) and its path printed; ``save()`` writes it earlier.
     """
 
     def __init__(self, xlabel=None, ylabel=None, legend=None, xlim=None, ylim=None,
@@ -185,11 +170,10 @@ class Animator:
                                             yscale, self.legend)
         self.X, self.Y, self.fmts = None, None, fmts
         self.xlim, self.path, self.written = xlim, path, None
-        self.notebook = _in_notebook()
+        self.notebook = figures.in_notebook()
         self._handle = None
         _animator_count[0] += 1
         self.number = _animator_count[0]
-        _animators.add(self)
 
     def add(self, x, y):
         """Append one point to each curve (``None`` skips a curve) and redraw."""
@@ -215,6 +199,8 @@ class Animator:
 
             self._handle = display_in_place(self.fig, self._handle)
             return
+        if self.written is None:
+            figures.track(self)
         names = self.legend + [f"y{i + 1}" for i in range(len(self.legend), n)]
         values = ", ".join(f"{name} {float(b):.4g}" for name, b in zip(names, y) if b is not None)
         print(f"{self.xlabel or 'x'} {x[0]:g}: {values}", flush=True)
@@ -225,23 +211,11 @@ class Animator:
         """Write the figure as a PNG, print and return its path."""
         from ..utils.plot import save
 
-        prefix = f"{png_prefix['value']}-" if png_prefix["value"] else ""
-        name = f"{prefix}animator-{self.number}.png"
-        path = Path(path or self.path or _output_dir() / name)
-        self.written = save(self.fig, path)
-        written_pngs.append(self.written)
-        _animators.discard(self)
+        path = Path(path or self.path or figures.png_path("animator", self.number))
+        figures.untrack(self)
+        self.written = figures.wrote(save(self.fig, path))
         print(f"figure: {self.written}", flush=True)
         return self.written
-
-
-def save_unfinished_animators(folder, prefix):
-    """Write every terminal ``Animator`` with points but no PNG yet into ``folder``."""
-    paths = []
-    for animator in list(_animators):
-        if animator.X and animator.written is None and not animator.notebook:
-            paths.append(animator.save(Path(folder) / f"{prefix}-animator-{animator.number}.png"))
-    return paths
 
 
 # --- utilities ------------------------------------------------------------------------------
@@ -360,7 +334,7 @@ def load_data_fashion_mnist(batch_size, resize=None):
 
 def accuracy(y_hat, y):
     """The *number* of correct predictions, as a float (§3.6); divide by ``len(y)``."""
-    return float(_train._num_correct(y_hat, y))
+    return float(_train.num_correct(y_hat, y))
 
 
 def evaluate_accuracy(net, data_iter):
@@ -399,7 +373,7 @@ def train_epoch_ch3(net, train_iter, loss, updater):
             l.sum().backward()
             updater(X.shape[0])
         loss_sums.append(l.detach().sum())
-        corrects.append(_train._num_correct(y_hat.detach(), y))
+        corrects.append(_train.num_correct(y_hat.detach(), y))
         n += y.numel()
     if n == 0:
         raise ValueError("train_epoch_ch3: train_iter gave no batches")

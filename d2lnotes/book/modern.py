@@ -22,7 +22,6 @@ import inspect
 import os
 import sys
 import time
-import weakref
 from pathlib import Path
 
 import torch
@@ -32,6 +31,7 @@ from torch.nn import functional as F
 from ..utils import data as _data
 from ..utils import hub
 from ..utils.hub import DATA_URL
+from . import figures
 from .classic import download as classic_download
 from .classic import show_images, tensor_method, try_all_gpus, try_gpu  # one contract for both
 
@@ -90,26 +90,17 @@ class HyperParameters:
 
 Point = collections.namedtuple("Point", ["x", "y"])
 
-# Boards with points not yet in a PNG; written when training ends, after the IPython cell
-# that drew them (python -m d2lnotes book), or at exit.
-_unsaved = weakref.WeakSet()
+# Boards with points not yet in a PNG (figures.unsaved) are written when training ends, after
+# the IPython cell that drew them (python -m d2lnotes book), or at exit.
 _board_count = 0
 _hooked_shells = set()
 
 
-def out_dir():
-    """Where boards write their PNGs: ``$D2LNOTES_BOOK_OUT``, else ``d2lnotes-out/book``."""
-    return Path(os.environ.get("D2LNOTES_BOOK_OUT") or "d2lnotes-out/book")
-
-
-def _next_board_name():
-    """``board-NN.png``, prefixed by the cell that ``python -m d2lnotes book`` is running."""
-    from . import classic
-
+def _next_board_path(folder):
+    """``folder/board-NN.png``, prefixed by the cell that ``python -m d2lnotes book`` runs."""
     global _board_count
     _board_count += 1
-    prefix = classic.png_prefix["value"]
-    return f"{prefix}-board-{_board_count:02d}.png" if prefix else f"board-{_board_count:02d}.png"
+    return figures.png_path("board", f"{_board_count:02d}", folder)
 
 
 def _save_after_each_cell():
@@ -122,16 +113,12 @@ def _save_after_each_cell():
     _hooked_shells.add(id(shell))
 
     def save_boards(result=None):
-        for board in list(_unsaved):
+        if figures.in_runner():  # the runner saves them, and a failure fails the cell
+            return
+        for board in figures.unsaved(ProgressBoard, in_notebook=None):
             board.save()
 
     shell.events.register("post_run_cell", save_boards)
-
-
-def _in_notebook():
-    from ..utils.plot import _in_notebook as in_notebook
-
-    return in_notebook()
 
 
 def _as_float(y):
@@ -154,7 +141,7 @@ class ProgressBoard(HyperParameters):
         self.save_hyperparameters()
         self.raw_points = collections.OrderedDict()
         self.data = collections.OrderedDict()
-        self.notebook = _in_notebook()
+        self.notebook = figures.in_notebook()
         self.path = None  # set by the first save
         self._out = None  # the output folder when the first point was drawn
         self._handle = None
@@ -173,9 +160,9 @@ class ProgressBoard(HyperParameters):
         if not self.display:
             return
         if self._out is None:
-            self._out = out_dir()
+            self._out = figures.out_dir()
             _save_after_each_cell()
-        _unsaved.add(self)
+        figures.track(self)
         # Drawing a figure costs tens of milliseconds: at most a few redraws a second.
         if self.notebook and time.perf_counter() - self._last_redraw > 0.25:
             self.redraw()
@@ -220,7 +207,7 @@ class ProgressBoard(HyperParameters):
 
         In Jupyter this is a final redraw instead, unless a ``path`` is given.
         """
-        _unsaved.discard(self)
+        figures.untrack(self)
         if not any(self.data.values()):
             return None
         if self.notebook and path is None:
@@ -229,13 +216,10 @@ class ProgressBoard(HyperParameters):
         if path:
             self.path = Path(path)
         elif self.path is None:
-            self.path = (self._out or out_dir()) / _next_board_name()
+            self.path = _next_board_path(self._out)
         from ..utils.plot import save
-        from .classic import written_pngs
 
-        written = save(self.figure(), self.path)
-        written_pngs.append(written)  # the runner lists it under the cell
-        return written
+        return figures.wrote(save(self.figure(), self.path))  # the runner lists it under the cell
 
 
 def save_unfinished_boards(folder, prefix):
@@ -245,14 +229,14 @@ def save_unfinished_boards(folder, prefix):
     did not finish, e.g. one drawn by hand. Returns the paths written.
     """
     paths = []
-    for k, board in enumerate([b for b in list(_unsaved) if not b.notebook], 1):
+    for k, board in enumerate(figures.unsaved(ProgressBoard), 1):
         paths.append(board.save(Path(folder) / f"{prefix}-board-{k}.png"))
     return [p for p in paths if p]
 
 
 @atexit.register
 def _save_unsaved_boards():
-    for board in [b for b in list(_unsaved) if not b.notebook]:
+    for board in figures.unsaved(ProgressBoard):
         with contextlib.suppress(Exception):  # at exit, a failed figure must not mask others
             path = board.save()
             if path:

@@ -5,9 +5,8 @@ d2lbook.tab`` first, then cells that start with ``%%tab pytorch`` (or ``%%tab al
 ``%%tab mxnet, tensorflow``), and ``if tab.selected('pytorch'):`` branches inside cells.
 d2lnotes runs the PyTorch code, so here ``%%tab`` runs a cell only when its list names
 ``pytorch`` or ``all``, and ``tab.selected(...)`` is true only for ``pytorch``.
-``%load_ext d2lnotes.book.tab`` loads it. The book's own line, ``%load_ext d2lbook.tab``,
-is not redirected here (the redirect covers ``d2l`` and ``d2l.torch`` only): it needs the
-book's ``d2lbook`` package.
+``%load_ext d2lnotes.book`` loads it with the redirect; so do ``%load_ext d2lnotes.book.tab``
+and, while the redirect is active, the sources' own ``%load_ext d2lbook.tab``.
 """
 
 import ast
@@ -49,3 +48,8 @@ def load_ipython_extension(ip):
 
     ip.push({"tab": module})
     ip.register_magic_function(tab, "cell", "tab")
+
+
+def unload_ipython_extension(ip):
+    """``tab`` leaves the namespace (``%%tab`` stays registered, harmless without it)."""
+    ip.user_ns.pop("tab", None)

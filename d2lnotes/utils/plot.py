@@ -245,7 +245,7 @@ def display_in_place(fig, handle=None):
     return handle
 
 
-def _in_notebook():
+def in_notebook():
     """True inside a Jupyter kernel (the test tqdm.auto uses); IPython is never imported here."""
     import sys
 
@@ -268,7 +268,7 @@ class LivePlot:
 
     def __init__(self, title=None, path=None, logy=False, name="", notebook=None):
         self.title, self.path, self.logy, self.name = title, path, logy, name
-        self.notebook = _in_notebook() if notebook is None else notebook
+        self.notebook = in_notebook() if notebook is None else notebook
         self.histories = {}
         self._names = {}  # id(history) -> name, for runs passed without a name
         self._handle = None

@@ -69,7 +69,7 @@ class History:
         return asdict(self)
 
 
-def _num_correct(y_hat, y):
+def num_correct(y_hat, y):
     """Number of rows whose arg-max (or value, for one column) equals the label, as a tensor."""
     if y_hat.ndim == 2 and y_hat.shape[1] > 1 and y.ndim == 1:
         return (y_hat.argmax(dim=1) == y).sum()  # the common case in three ops, not five
@@ -82,7 +82,7 @@ def accuracy(y_hat, y):
     """Fraction of correct predictions, ``mean(argmax(y_hat) == y)`` (§3.6)."""
     if len(y) == 0:
         raise ValueError("accuracy: no examples (y is empty), so no fraction is defined")
-    return _num_correct(y_hat, y).item() / len(y)
+    return num_correct(y_hat, y).item() / len(y)
 
 
 def _set_mode(net, training):
@@ -122,7 +122,7 @@ def evaluate(net, data_iter, loss=None):
             total_loss = total_loss + loss(y_hat, y).mean() * len(y)
         classify = _is_classification(y)
         if classify:
-            correct = correct + _num_correct(y_hat, y)
+            correct = correct + num_correct(y_hat, y)
         n += len(y)
     if n == 0:
         raise ValueError("evaluate: the data iterator gave no examples")
@@ -150,7 +150,7 @@ class _EpochTally:
         self.sizes.append(len(y))
         self.classify = _is_classification(y)
         if self.classify:
-            self.corrects.append(_num_correct(y_hat.detach(), y))
+            self.corrects.append(num_correct(y_hat.detach(), y))
 
     def finish(self, history, epoch, optimizer):
         """Append the epoch's mean loss (and accuracy); a non-finite loss is a DivergenceError."""
@@ -184,9 +184,9 @@ def _progress_bar():
     (``tqdm.auto`` in a notebook without ipywidgets warns "IProgress not found" and falls
     back to text anyway; this falls back quietly.)
     """
-    from .plot import _in_notebook
+    from .plot import in_notebook
 
-    if _in_notebook():
+    if in_notebook():
         try:
             import ipywidgets  # noqa: F401
         except ImportError:
