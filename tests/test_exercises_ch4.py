@@ -12,13 +12,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from d2lnotes.ch4 import variants
-from d2lnotes.exercises import sec4_1
+from d2lnotes.exercises import sec4_1, sec4_2, sec4_3
 
 # --- §4.1 -----------------------------------------------------------------------------------
 
 
 @given(st.floats(-20, 20), st.floats(0, 1))
-def test_4_1_1_prelu_derivative(x, alpha):
+def test_prelu_grad_matches_autograd(x, alpha):
     X = torch.tensor([x], dtype=torch.float64, requires_grad=True)
     a = torch.tensor(alpha, dtype=torch.float64, requires_grad=True)
     variants.prelu(X, a).sum().backward()
@@ -27,7 +27,11 @@ def test_4_1_1_prelu_derivative(x, alpha):
     torch.testing.assert_close(da.sum(), a.grad)
     torch.testing.assert_close(variants.prelu(X.detach(), alpha),
                                F.prelu(X.detach(), torch.tensor([alpha], dtype=torch.float64)))
+
+
+def test_4_1_1_prelu_derivative():
     values = sec4_1.prelu_derivative(alpha=0.1).values
+    assert values["max_value_diff_vs_torch"] == 0
     assert values["max_dx_diff_vs_autograd"] == 0 and values["dalpha_diff_vs_autograd"] < 1e-12
 
 
@@ -50,3 +54,54 @@ def test_4_1_4_minibatch_nonlinearity():
     values = sec4_1.minibatch_nonlinearity().values
     assert values["same_example_diff"] > 0.1
     assert values["batch_of_one"] != "accepted"
+
+
+# --- §4.2-4.3: small Fashion-MNIST runs, cached in sec4_2.fit and shared between tests ------
+
+@pytest.mark.slow
+def test_4_2_1_num_hiddens(fashion_mnist_raw):
+    accuracy = sec4_2.num_hiddens(sizes=(1, 256)).values["test_accuracy"]
+    assert accuracy[256] > accuracy[1] + 0.2
+
+
+@pytest.mark.slow
+def test_4_2_2_extra_hidden_layer(fashion_mnist_raw):
+    values = sec4_2.extra_hidden_layer().values
+    assert values["two_hidden_layers"] < values["one_hidden_layer"] - 0.1
+
+
+@pytest.mark.slow
+def test_4_2_3_learning_rate(fashion_mnist_raw):
+    values = sec4_2.learning_rate(lrs=(0.01, 0.1, 3.0)).values
+    accuracy = values["test_accuracy"]
+    assert values["best"] == 0.1
+    assert accuracy[0.01] < accuracy[0.1] - 0.15
+    assert accuracy[3.0] is None or accuracy[3.0] < 0.2
+
+
+def test_4_2_6_random_search():
+    values = sec4_2.random_search(budget=25).values
+    assert values["grid_distinct_per_axis"] == 5
+    assert values["random_distinct_per_axis"] == 25
+
+
+@pytest.mark.slow
+def test_4_3_1_hidden_layers(fashion_mnist_raw):
+    values = sec4_3.hidden_layers(depths=(3,)).values
+    assert values["book_init"][3] < 0.2  # chance is 0.1
+    assert values["kaiming_init"][3] > 0.6
+
+
+@pytest.mark.slow
+def test_4_3_2_activations(fashion_mnist_raw):
+    accuracy = sec4_3.activations(names=("ReLU", "sigmoid")).values["test_accuracy"]
+    assert accuracy["sigmoid"] < accuracy["ReLU"] - 0.1
+
+
+@pytest.mark.slow
+def test_4_3_3_initialisations(fashion_mnist_raw):
+    values = sec4_3.initialisations(names=("N(0, 0.01^2)", "Kaiming normal", "zeros")).values
+    accuracy = values["test_accuracy"]
+    assert values["zeros_W1_max_abs_after_training"] == 0
+    assert accuracy["zeros"] < 0.2
+    assert accuracy["Kaiming normal"] > accuracy["N(0, 0.01^2)"]
