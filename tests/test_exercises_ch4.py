@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from d2lnotes.ch4 import variants
-from d2lnotes.exercises import sec4_1, sec4_2, sec4_3
+from d2lnotes.exercises import sec4_1, sec4_2, sec4_3, sec4_4
 
 # --- §4.1 -----------------------------------------------------------------------------------
 
@@ -105,3 +105,42 @@ def test_4_3_3_initialisations(fashion_mnist_raw):
     assert values["zeros_W1_max_abs_after_training"] == 0
     assert accuracy["zeros"] < 0.2
     assert accuracy["Kaiming normal"] > accuracy["N(0, 0.01^2)"]
+
+
+# --- §4.4 -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("seed", range(3))
+def test_4_4_1_exact_solution(seed):
+    values = sec4_4.exact_solution(seed=seed).values
+    assert values["max_abs_gradient"] < 1e-10  # the normal equations hold
+    assert values["train_loss"] <= values["train_loss_true_w"]  # nothing fits the sample better
+    assert values["max_abs_error"] < 0.2
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_4_4_2_loss_vs_degree_and_data(seed):
+    values = sec4_4.loss_vs_degree_and_data(seed=seed).values
+    train_loss, test_loss = values["train_loss"], values["test_loss"]
+    # Nested models: never worse, up to the truncation of tiny singular values in lstsq.
+    assert all(b <= a * (1 + 1e-5) for a, b in zip(train_loss, train_loss[1:]))
+    assert 4 <= values["best_num_features"] <= 8
+    assert test_loss[-1] > 10 * test_loss[3]  # 20 features overfit 100 examples
+    by_n = values["test_loss_20_features_by_n_train"]
+    assert by_n[1000] < by_n[100] < by_n[25]
+    small = values["train_loss_small_by_num_features"]
+    n = values["n_small"]
+    assert small[n] < 1e-12 < small[n - 1]  # n features interpolate n examples
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_4_4_3_without_factorials(seed):
+    values = sec4_4.without_factorials(seed=seed).values
+    assert values["largest_raw_feature"] > 1e5
+    assert values["train_loss_unscaled"] is None  # diverged
+    assert values["train_loss_book"] < 10 and values["train_loss_rescaled_x"] < 100
+
+
+def test_4_4_4_zero_generalisation_error():
+    values = sec4_4.zero_generalisation_error(n=20_000).values
+    assert values["test_loss_of_true_w"] == pytest.approx(values["noise_floor"], rel=0.1)
+    assert values["test_loss_of_true_w"] > 0
