@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from d2lnotes.ch4 import variants
-from d2lnotes.exercises import sec4_1, sec4_2, sec4_3, sec4_4
+from d2lnotes.exercises import sec4_1, sec4_2, sec4_3, sec4_4, sec4_5
 
 # --- §4.1 -----------------------------------------------------------------------------------
 
@@ -144,3 +144,40 @@ def test_4_4_4_zero_generalisation_error():
     values = sec4_4.zero_generalisation_error(n=20_000).values
     assert values["test_loss_of_true_w"] == pytest.approx(values["noise_floor"], rel=0.1)
     assert values["test_loss_of_true_w"] > 0
+
+
+# --- §4.5 -----------------------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_4_5_1_lambda_sweep():
+    values = sec4_5.lambda_sweep(lambdas=(0, 3, 30)).values
+    w_norm, train_loss, test_loss = values["w_norm"], values["train_loss"], values["test_loss"]
+    assert w_norm[0] > w_norm[3] > w_norm[30]
+    assert train_loss[0] < train_loss[3] < train_loss[30]
+    assert test_loss[3] < test_loss[0] / 10
+
+
+@pytest.mark.slow
+def test_4_5_2_validation_lambda():
+    values = sec4_5.validation_lambda(lambdas=(0, 3, 30)).values
+    assert values["chosen"] != 0
+    assert values["test_loss_chosen"] < values["test_loss_no_decay"] / 10
+    assert values["test_loss_chosen"] <= 2 * values["test_loss_best"]
+
+
+def test_4_5_3_l1_update():
+    assert sec4_5.l1_update().values["max_abs_diff"] < 1e-6
+    w = torch.tensor([-2.0, -0.1, 0.3, 5.0], requires_grad=True)
+    variants.l1_penalty(w).backward()
+    torch.testing.assert_close(w.grad, torch.sign(w.detach()))
+
+
+def test_4_5_4_frobenius():
+    values = sec4_5.frobenius(seed=3).values
+    assert values["frobenius_squared"] == pytest.approx(values["trace_WtW"], rel=1e-12)
+    assert values["frobenius_squared"] == pytest.approx(values["sum_of_squares"], rel=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_4_5_6_gaussian_prior(seed):
+    assert sec4_5.gaussian_prior(seed=seed).values["max_abs_diff"] < 1e-10
