@@ -11,8 +11,8 @@ import torch.nn.functional as F
 from hypothesis import given
 from hypothesis import strategies as st
 
-from d2lnotes.ch4 import variants
-from d2lnotes.exercises import sec4_1, sec4_2, sec4_3, sec4_4, sec4_5
+from d2lnotes.ch4 import scratch, variants
+from d2lnotes.exercises import sec4_1, sec4_2, sec4_3, sec4_4, sec4_5, sec4_6
 
 # --- §4.1 -----------------------------------------------------------------------------------
 
@@ -181,3 +181,63 @@ def test_4_5_4_frobenius():
 @pytest.mark.parametrize("seed", range(3))
 def test_4_5_6_gaussian_prior(seed):
     assert sec4_5.gaussian_prior(seed=seed).values["max_abs_diff"] < 1e-10
+
+
+# --- §4.6: 500 examples, 10 epochs (4 where any training will do), cached in sec4_6.fit ---
+# At 4 epochs the dropout net can still be ahead on the training set: 4.6.1-4.6.2 need 10.
+
+EPOCHS_46 = 4
+
+
+@pytest.mark.slow
+def test_4_6_1_swapped_rates(fashion_mnist_raw):
+    values = sec4_6.swapped_rates().values
+    assert values["book_test_acc"] > 0.6 and values["swapped_test_acc"] > 0.6
+    assert abs(values["book_test_acc"] - values["swapped_test_acc"]) < 0.1
+
+
+@pytest.mark.slow
+def test_4_6_2_more_epochs(fashion_mnist_raw):
+    values = sec4_6.more_epochs().values
+    assert values["no_dropout"]["train_acc"] > values["dropout"]["train_acc"]
+
+
+@pytest.mark.slow
+def test_4_6_3_activation_variances(fashion_mnist_raw):
+    for first, second in sec4_6.activation_variances(num_epochs=1).values["ratio_dropped_to_plain"]:
+        assert 1 < first < second  # p = 0.2 then p = 0.5
+    torch.manual_seed(0)
+    H = torch.rand(500, 400)
+    for p in (0.2, 0.5):  # the variance formula: (Var h + E[h]^2) / (1 - p) - E[h]^2
+        expected = (H.var() + H.mean() ** 2) / (1 - p) - H.mean() ** 2
+        assert float(scratch.dropout_layer(H, p).var()) == pytest.approx(float(expected), rel=0.05)
+
+
+def test_4_6_4_test_time(fashion_mnist_raw):
+    values = sec4_6.test_time(num_passes=500).values
+    assert values["train_mode_disagreement"] > 0.2
+    assert values["eval_mode_disagreement"] == 0
+    assert values["mask_average_error"] < 0.1
+
+
+@pytest.mark.slow
+def test_4_6_5_with_weight_decay(fashion_mnist_raw):
+    values = sec4_6.with_weight_decay().values
+    assert values["weight decay"]["weight_norm"] < values["neither"]["weight_norm"]
+    assert values["both"]["weight_norm"] < values["dropout"]["weight_norm"]
+
+
+@pytest.mark.slow
+def test_4_6_6_dropconnect(fashion_mnist_raw):
+    values = sec4_6.dropconnect(num_epochs=EPOCHS_46).values
+    assert values["mask_average_error"] < 0.05
+    assert values["test_acc"] > 0.5
+
+
+@pytest.mark.slow
+def test_4_6_7_gaussian_noise(fashion_mnist_raw):
+    values = sec4_6.gaussian_noise(num_epochs=EPOCHS_46).values
+    for name in ("gaussian", "dropout"):
+        assert values[f"{name}_mean"] == pytest.approx(1, abs=0.01)
+        assert values[f"{name}_var"] == pytest.approx(values["theory_var"], rel=0.02)
+    assert values["test_acc"] > 0.5

@@ -15,7 +15,8 @@ from . import scratch
 
 __all__ = [
     "prelu", "prelu_grad", "deep_mlp", "INITS", "init_", "l1_penalty", "dropconnect_linear",
-    "DropConnectMLP", "gaussian_noise_layer", "regularized_mlp_gradients", "LARS",
+    "DropConnectMLP", "gaussian_noise_layer", "GaussianNoiseMLP", "regularized_mlp_gradients",
+    "LARS",
 ]
 
 # --- §4.1 the parameterised ReLU ----------------------------------------------------------
@@ -171,3 +172,17 @@ class LARS:
     def zero_grad(self):
         for param in self.params:
             param.grad = None
+
+
+class GaussianNoiseMLP(scratch.DropoutMLP):
+    """:class:`~d2lnotes.ch4.scratch.DropoutMLP` with :func:`gaussian_noise_layer` in place of
+    dropout after each hidden layer while training (§4.6)."""
+
+    def __call__(self, X):
+        X = X.reshape(-1, self.num_inputs)
+        H = X
+        for W, b, p in zip(self.Ws[:2], self.bs[:2], (self.dropout1, self.dropout2)):
+            H = scratch.relu(H @ W + b)
+            if self.training:
+                H = gaussian_noise_layer(H, p)
+        return H @ self.Ws[2] + self.bs[2]
