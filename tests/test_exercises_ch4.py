@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from d2lnotes.ch4 import scratch, variants
-from d2lnotes.exercises import sec4_1, sec4_2, sec4_3, sec4_4, sec4_5, sec4_6
+from d2lnotes.exercises import sec4_1, sec4_2, sec4_3, sec4_4, sec4_5, sec4_6, sec4_7
 
 # --- §4.1 -----------------------------------------------------------------------------------
 
@@ -241,3 +241,35 @@ def test_4_6_7_gaussian_noise(fashion_mnist_raw):
         assert values[f"{name}_mean"] == pytest.approx(1, abs=0.01)
         assert values[f"{name}_var"] == pytest.approx(values["theory_var"], rel=0.02)
     assert values["test_acc"] > 0.5
+
+
+# --- §4.7 -----------------------------------------------------------------------------------
+
+def test_4_7_1_gradient_shape():
+    values = sec4_7.gradient_shape(n=4, m=7).values
+    assert values["shape_of_gradient"] == values["shape_of_X"] == (4, 7)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_4_7_2_hidden_bias(seed):
+    for gap in sec4_7.hidden_bias(seed=seed).values["max_abs_diff"].values():
+        assert gap < 1e-12
+
+
+def test_4_7_3_memory_footprint():
+    values = sec4_7.memory_footprint(batch_sizes=(32, 128)).values
+    for n, saved in values["saved_for_backward_bytes"].items():
+        assert saved == 4 * (n * (784 + 2 * 256) + 256 * 10)  # X, ReLU output twice, W2
+        assert values["saved_when_predicting_bytes"][n] == 0
+    assert values["num_parameters"] == 784 * 256 + 256 + 256 * 10 + 10
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_4_7_4_second_derivatives(seed):
+    """The softmax's covariance, diag(p) - p p^T, is cross-entropy's Hessian in the logits."""
+    assert sec4_7.second_derivatives(seed=seed).values["max_abs_diff_vs_diag_p_minus_ppT"] < 1e-12
+    o = torch.randn(6, dtype=torch.float64)
+    hessian = torch.autograd.functional.hessian(
+        lambda o: F.cross_entropy(o.reshape(1, -1), torch.tensor([2])), o)
+    p = torch.softmax(o, 0)
+    torch.testing.assert_close(hessian, torch.diag(p) - torch.outer(p, p))
