@@ -12,7 +12,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from d2lnotes.ch4 import scratch, variants
-from d2lnotes.exercises import sec4_1, sec4_2, sec4_3, sec4_4, sec4_5, sec4_6, sec4_7
+from d2lnotes.exercises import (
+    sec4_1,
+    sec4_2,
+    sec4_3,
+    sec4_4,
+    sec4_5,
+    sec4_6,
+    sec4_7,
+    sec4_8,
+)
 
 # --- §4.1 -----------------------------------------------------------------------------------
 
@@ -273,3 +282,35 @@ def test_4_7_4_second_derivatives(seed):
         lambda o: F.cross_entropy(o.reshape(1, -1), torch.tensor([2])), o)
     p = torch.softmax(o, 0)
     torch.testing.assert_close(hessian, torch.diag(p) - torch.outer(p, p))
+
+
+# --- §4.8 -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("seed", range(3))
+def test_4_8_1_other_symmetries(seed):
+    values = sec4_8.other_symmetries(seed=seed, c=0.25 + seed).values
+    assert values["relu_rescaling_diff"] < 1e-12 and values["tanh_sign_flip_diff"] < 1e-12
+
+
+@pytest.mark.slow
+def test_4_8_2_equal_start(fashion_mnist_raw):
+    """Zero-initialised linear regression converges: no hidden layer, no symmetry to break."""
+    values = sec4_8.equal_start().values
+    assert values["linear_zero_init_max_error"] < 0.01
+    assert values["softmax_zero_init_test_acc"] > 0.6
+    assert values["softmax_columns_min_distance"] > 0.1  # the ten outputs learnt apart
+
+
+def test_4_8_3_product_bounds():
+    values = sec4_8.product_bounds(trials=100).values
+    assert values["max_radius_over_norm_product"] <= 1 + 1e-9
+    assert values["max_cond_over_cond_product"] <= 1 + 1e-9
+    assert values["gaussian_product_norm"] > 1e10
+    assert values["orthogonal_product_norm"] == pytest.approx(1, abs=1e-9)
+
+
+@pytest.mark.parametrize("lr, eta", [(0.1, 0.01), (1.0, 0.001)])
+def test_4_8_4_lars(lr, eta):
+    values = sec4_8.lars(lr=lr, eta=eta).values
+    for relative in values["relative_update"]:
+        assert relative == pytest.approx(lr * eta, rel=1e-4)
