@@ -21,6 +21,7 @@ from d2lnotes.exercises import (
     sec4_6,
     sec4_7,
     sec4_8,
+    sec4_9,
 )
 
 # --- §4.1 -----------------------------------------------------------------------------------
@@ -314,3 +315,21 @@ def test_4_8_4_lars(lr, eta):
     values = sec4_8.lars(lr=lr, eta=eta).values
     for relative in values["relative_update"]:
         assert relative == pytest.approx(lr * eta, rel=1e-4)
+
+
+# --- §4.9 -----------------------------------------------------------------------------------
+
+def test_4_9_2_shift_detector():
+    accuracy = sec4_9.shift_detector(n=1000).values["detector_accuracy"]
+    assert accuracy["shifted"] > 0.7
+    assert 0.4 < accuracy["not shifted"] < 0.6
+
+
+def test_4_9_3_shift_corrector():
+    values = sec4_9.shift_corrector(n=2000).values
+    assert values["target_loss_corrected"] < values["target_loss_uncorrected"] / 2
+    assert values["target_loss_corrected"] < 1.5 * values["target_loss_fit_on_target"]
+
+
+def test_4_9_4_empirical_risk_noise():
+    assert 6 < sec4_9.empirical_risk_noise(repeats=100).values["ratio"] < 16
