@@ -356,6 +356,37 @@ def test_4_10_3_mean_imputation(seed):
     assert values["std_after_mean_filling_at_random"] < 0.9 * values["true_std"]
 
 
+# --- ch4/variants.py: the pieces the answers added beside the chapter's code ---------------
+
+@pytest.mark.parametrize("layer", [variants.dropconnect_linear, variants.gaussian_noise_layer])
+@pytest.mark.parametrize("p", [1.0, -0.1, 1.5])
+def test_noise_layers_refuse_a_rate_outside_0_1(layer, p):
+    X, W, b = torch.ones(2, 3), torch.ones(3, 4), torch.zeros(4)
+    args = (X, W, b, p) if layer is variants.dropconnect_linear else (X, p)
+    with pytest.raises(ValueError, match="must lie in"):
+        layer(*args)
+
+
+def test_deep_mlp_with_one_layer_is_the_books_mlp():
+    from d2lnotes.ch4 import concise
+
+    ours, book = variants.deep_mlp((256,)), concise.mlp()
+    assert [type(m) for m in ours] == [type(m) for m in book]
+    assert [p.shape for p in ours.parameters()] == [p.shape for p in book.parameters()]
+    assert float(ours[1].weight.std()) == pytest.approx(0.01, rel=0.05)
+    assert float(ours[1].bias.abs().max()) == 0
+
+
+def test_dropconnect_mlp_is_deterministic_in_eval_mode():
+    torch.manual_seed(0)
+    net = variants.DropConnectMLP(784, 10, 32, 32, 0.5, 0.5)
+    X = torch.rand(5, 1, 28, 28)
+    net.eval()
+    torch.testing.assert_close(net(X), net(X))
+    net.train()
+    assert not torch.equal(net(X), net(X))
+
+
 # --- the registry: Chapter 4's answers, numbered in three editions, each tested here --------
 
 def test_chapter_4_exercises_name_their_tests_in_this_file():
