@@ -399,5 +399,8 @@ def test_chapter_4_exercises_name_their_tests_in_this_file():
         assert path == "tests/test_exercises_ch4.py" and callable(globals().get(name)), ex.test
         # The classic English and the Chinese 2nd edition share Chapter 4's numbering.
         assert ex.zh == ex.classic, ex.classic
+    # 1.0 merges §4.2 and §4.3's questions into §5.2: no 1.0 number may be used twice.
+    numbers_1_0 = [ex.edition_1_0 for ex in chapter_4 if ex.edition_1_0 is not None]
+    assert len(numbers_1_0) == len(set(numbers_1_0))
     assert [ex.classic for ex in select("5.1", edition="1.0")] == ["4.1.1", "4.1.2", "4.1.3",
                                                                     "4.1.4"]

@@ -7,7 +7,7 @@ from .core import Answer, exercise
 from .sec4_2 import SETTING, _accuracies, accuracy_after, fit
 
 
-@exercise("4.3.1", zh="4.3.1", edition_1_0="5.2.2", kind="experiment",
+@exercise("4.3.1", zh="4.3.1", edition_1_0=None, kind="experiment",
           question="Try different numbers of hidden layers (and learning rates): what works "
                    "best?")
 def hidden_layers(depths=(1, 2, 3), seed=0):
