@@ -32,14 +32,26 @@ from d2lnotes.exercises import (
 @settings(max_examples=25)
 @given(st.floats(-20, 20), st.floats(0, 1))
 def test_prelu_grad_matches_autograd(x, alpha):
+    """Against torch's F.prelu everywhere (at the kink x = 0 both take alpha), and against
+    autograd through our clamps away from it (at 0 each clamp passes the gradient)."""
     X = torch.tensor([x], dtype=torch.float64, requires_grad=True)
-    a = torch.tensor(alpha, dtype=torch.float64, requires_grad=True)
-    variants.prelu(X, a).sum().backward()
+    a = torch.tensor([alpha], dtype=torch.float64, requires_grad=True)
+    F.prelu(X, a).sum().backward()
     dx, da = variants.prelu_grad(X.detach(), alpha)
     torch.testing.assert_close(dx, X.grad)
-    torch.testing.assert_close(da.sum(), a.grad)
-    torch.testing.assert_close(variants.prelu(X.detach(), alpha),
-                               F.prelu(X.detach(), torch.tensor([alpha], dtype=torch.float64)))
+    torch.testing.assert_close(da.sum(), a.grad.sum())
+    torch.testing.assert_close(variants.prelu(X.detach(), alpha), F.prelu(X.detach(), a.detach()))
+    if x != 0:
+        Xs = X.detach().clone().requires_grad_(True)
+        variants.prelu(Xs, alpha).sum().backward()
+        torch.testing.assert_close(dx, Xs.grad)
+
+
+def test_prelu_grad_at_the_kink():
+    for alpha in (0.25, 1.0):
+        X = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+        F.prelu(X, torch.tensor([alpha], dtype=torch.float64)).sum().backward()
+        assert float(variants.prelu_grad(X.detach(), alpha)[0]) == float(X.grad) == alpha
 
 
 def test_4_1_1_prelu_derivative():
