@@ -182,6 +182,7 @@ while True:
 """
 
 
+@pytest.mark.slow
 def test_timeout_holds_against_except_exception_and_a_disarmed_timer(tmp_path):
     first = _write(tmp_path / "a" / "nb.py", (
         "# %%\nimport time\nwhile True:\n    try:\n        time.sleep(0.05)\n"
@@ -205,6 +206,7 @@ def test_timeout_holds_against_except_exception_and_a_disarmed_timer(tmp_path):
         f"{book_run.GRACE_S:g} s; the run ends here"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("signals, status, name", [
     (["SIGTERM"], 143, "stopped by SIGTERM"),
     (["SIGHUP"], 129, "stopped by SIGHUP"),
@@ -463,6 +465,7 @@ def test_a_figure_that_cannot_be_saved_fails_its_cell_and_the_run_goes_on(tmp_pa
     assert "next cell ran" in out and "Error in callback" not in out
 
 
+@pytest.mark.slow
 def test_a_closed_pipe_ends_the_run_quietly(tmp_path):
     script = _write(tmp_path / "nb.py", "# %%\nfor i in range(100000):\n    print(i)\n"
                                         "# %%\nimport time\ntime.sleep(30)\n")
@@ -477,6 +480,7 @@ def test_a_closed_pipe_ends_the_run_quietly(tmp_path):
     assert "Traceback" not in err and "BrokenPipeError" not in err
 
 
+@pytest.mark.slow
 def test_files_of_one_run_keep_their_own_pngs_modules_and_imports(tmp_path):
     # a/x.py and b/x.py: the same name; each imports its own folder's helper; a's folder
     # (the first file's) holds modules named like the runner's own dependencies

@@ -38,6 +38,7 @@ def test_a_topic_is_one_declaration(topic):
         assert resolved is _experiment(topic)
 
 
+@pytest.mark.slow
 def test_every_place_and_alias_resolves_in_a_fresh_process():
     # The README's and show's topic names, and the ones the review found missing.
     names = sorted({*PLACES, *ALIASES})
