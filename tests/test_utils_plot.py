@@ -1,5 +1,8 @@
 """``utils.plot``: sweeps a reader can tell apart, read back from the matplotlib artists."""
 
+import subprocess
+import sys
+
 import pytest
 import torch
 
@@ -79,3 +82,45 @@ def test_sweep_of_classifiers_draws_accuracy_and_takes_plain_numbers():
 def test_an_empty_sweep_is_refused():
     with pytest.raises(ValueError, match="no runs"):
         plot.plot_sweep({})
+
+# --- figures -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("epochs, ticks", [(1, [1]), (2, [1, 2]), (30, list(range(0, 29, 4)))])
+def test_epoch_ticks_are_whole_numbers(epochs, ticks):
+    # One epoch is the tick 1 alone, not 0.945, 0.96, ... around the lone point.
+    h = History(train_loss=[1.0] * epochs, train_acc=[0.5] * epochs)
+    for ax in plot.plot_history(h).axes:
+        lo, hi = ax.get_xlim()
+        assert [t for t in ax.get_xticks() if lo <= t <= hi] == ticks
+
+
+def test_plots_return_figures_and_write_pngs(tmp_path):
+    h = History(train_loss=[1.0, 0.5], train_acc=[0.5, 0.7], test_loss=[1.1, 0.6],
+                test_acc=[0.4, 0.6])
+    figs = [plot.plot_history({"scratch": h, "concise": h}, path=tmp_path / "h.png"),
+            plot.plot([1, 2, 3], [[1, 4, 9], [1, 2, 3]], legend=["a", "b"],
+                      path=tmp_path / "p.png"),
+            plot.show_images(torch.rand(4, 28, 28), 2, 2, titles=list("abcd"),
+                             path=tmp_path / "i.png")]
+    for fig in figs:
+        assert isinstance(fig, plot.Figure)
+        assert fig._repr_png_().startswith(b"\x89PNG")
+    for name in ("h.png", "p.png", "i.png"):
+        assert (tmp_path / name).read_bytes().startswith(b"\x89PNG")
+    assert not list(tmp_path.glob("*.part"))
+
+
+@pytest.mark.slow
+def test_importing_the_package_leaves_pyplot_and_rcparams_alone():
+    # dict.items, because reading rcParams['backend'] would itself import pyplot.
+    code = ("import matplotlib; before = dict(dict.items(matplotlib.rcParams)); "
+            "import d2lnotes.utils.plot, d2lnotes.ch3, sys; "
+            "assert 'matplotlib.pyplot' not in sys.modules; "
+            "assert dict(dict.items(matplotlib.rcParams)) == before")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+
+
+
