@@ -76,23 +76,22 @@ def main(argv=None):
         from .utils import cli
 
         return cli.run(book_main, argv[1:])
-    if argv and argv[0] == "show":
+    if argv and argv[0] in ("show", "check", "exercises"):
         from .utils import cli
 
         try:
+            if argv[0] == "check":
+                from .check import main as check_main
+
+                return check_main(argv[1:])
+            if argv[0] == "exercises":
+                from .exercises.__main__ import main as exercises_main
+
+                return cli.run(exercises_main, argv[1:])
             return cli.run(show_main, argv[1:])
         except BrokenPipeError:  # e.g. piped into head: stop quietly
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             return 0
-    if argv and argv[0] == "exercises":
-        from .exercises.__main__ import main as exercises_main
-        from .utils import cli
-
-        return cli.run(exercises_main, argv[1:])
-    if argv and argv[0] == "check":
-        from .check import main as check_main
-
-        return check_main(argv[1:])
     if argv and (argv[0] in COMMANDS or argv[0][:2] == "ch" and argv[0][2:].isdigit()):
         return run_command(argv[0], argv[1:])
     if argv and argv[0] not in ("-h", "--help"):

@@ -156,3 +156,15 @@ def test_docs_check_md_shows_the_listing_and_runs_its_python(capsys):
     for block in blocks:
         exec(compile(block.split("```")[0], "docs/check.md", "exec"), {})
     assert "FAIL stays finite for large logits" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_a_report_piped_into_head_stops_quietly(tmp_path):
+    (tmp_path / "mine.py").write_text(
+        "import torch\n\ndef softmax(X):\n"
+        "    return torch.exp(X) / torch.exp(X).sum(1, keepdim=True)\n")
+    # head -c 0 exits at once, so the report always meets a closed pipe
+    command = f"{sys.executable} -m d2lnotes check ch3.softmax mine.py:softmax | head -c 0"
+    done = subprocess.run(command, shell=True, cwd=tmp_path, capture_output=True, text=True,
+                          timeout=120)
+    assert "Traceback" not in done.stderr and "BrokenPipeError" not in done.stderr, done.stderr
