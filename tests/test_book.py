@@ -6,7 +6,6 @@ synthetic data, except the loader test, which reads the real Fashion-MNIST once.
 
 import importlib
 import re
-import subprocess
 import sys
 import types
 import zipfile
@@ -15,6 +14,7 @@ from pathlib import Path
 import matplotlib
 import pytest
 import torch
+from booktools import headless, run_book  # noqa: F401 (headless: autouse)
 from torch import nn
 
 from d2lnotes import d2l
@@ -26,15 +26,6 @@ ROOT = Path(__file__).resolve().parents[1]
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
-@pytest.fixture(autouse=True)
-def headless(tmp_path, monkeypatch):
-    """Agg pyplot, Animator PNGs into tmp_path, and no figure left open after a test."""
-    matplotlib.use("Agg")
-    monkeypatch.setenv("D2LNOTES_BOOK_OUT", str(tmp_path / "book-out"))
-    yield
-    import matplotlib.pyplot as plt
-
-    plt.close("all")
 
 
 def blobs(n=600, seed=0):
@@ -485,10 +476,6 @@ def test_redirect_shadows_an_installed_d2l_only_while_active(tmp_path, monkeypat
 # --- python -m d2lnotes book --------------------------------------------------------------
 
 
-def _run_book(*args, cwd=ROOT):
-    env = {**__import__("os").environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"}
-    return subprocess.run([sys.executable, "-m", "d2lnotes", "book", *map(str, args)],
-                          capture_output=True, text=True, env=env, cwd=cwd, timeout=300)
 
 
 @pytest.mark.slow
@@ -507,7 +494,7 @@ def test_book_runs_a_notebook_with_the_redirect_and_writes_every_figure(tmp_path
         )]
     nbformat.write(nb, tmp_path / "reader.ipynb")
     out = tmp_path / "figures"
-    result = _run_book(tmp_path / "reader.ipynb", "--out", out)
+    result = run_book(tmp_path / "reader.ipynb", "--out", out)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert "redirected: True d2lnotes.d2l" in lines
@@ -536,7 +523,7 @@ def test_book_py_failing_cells_exit_1_with_one_line_and_the_pandas_hint(tmp_path
     other = tmp_path / "other.py"  # a second file runs after it, in a fresh namespace
     other.write_text("print('df defined:', 'df' in dir())\n")
     # 5 s: on a busy 2-core machine importing pandas alone took 3.8 s
-    result = _run_book(script, other, "--out", tmp_path / "out", "--timeout", "5")
+    result = run_book(script, other, "--out", tmp_path / "out", "--timeout", "5")
     assert result.returncode == 1
     assert "df defined: False" in result.stdout
     assert result.stdout.splitlines()[-1].startswith("2 files: 5 cells, 3 ok, 2 failed")

@@ -11,8 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import matplotlib
 import pytest
+from booktools import headless, run_book  # noqa: F401 (headless: autouse)
 
 from d2lnotes.book import fashion, redirect
 from d2lnotes.book import run as book_run
@@ -22,21 +22,8 @@ ROOT = Path(__file__).resolve().parents[1]
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
-@pytest.fixture(autouse=True)
-def headless(tmp_path, monkeypatch):
-    """Agg pyplot, PNGs into tmp_path, and no figure left open after a test."""
-    matplotlib.use("Agg")
-    monkeypatch.setenv("D2LNOTES_BOOK_OUT", str(tmp_path / "book-out"))
-    yield
-    import matplotlib.pyplot as plt
-
-    plt.close("all")
 
 
-def _run_book(*args, cwd=ROOT, env=None, timeout=120):
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg", **(env or {})}
-    return subprocess.run([sys.executable, "-m", "d2lnotes", "book", *map(str, args)],
-                          capture_output=True, text=True, env=env, cwd=cwd, timeout=timeout)
 
 
 def _write(path, text):
@@ -192,7 +179,7 @@ def test_timeout_holds_against_except_exception_and_a_disarmed_timer(tmp_path):
         "# %%\ntry:\n    time.sleep(5)\nexcept BaseException:\n    print('caught it')\n"
         "# %%\nprint('next cell ran')\n"))
     stuck = _write(tmp_path / "b" / "stuck.py", "# %%\n" + CATCH_ALL + "# %%\nprint('never')\n")
-    result = _run_book(first, stuck, "--out", tmp_path / "out", "--timeout", "1", timeout=60)
+    result = run_book(first, stuck, "--out", tmp_path / "out", "--timeout", "1", timeout=60)
     assert "cell 1/4 (line 2): FAILED" in result.stdout
     assert "cell 2/4 (line 9): FAILED" in result.stdout
     # caught and ended late: still the timeout's failure
@@ -505,7 +492,7 @@ def test_files_of_one_run_keep_their_own_pngs_modules_and_imports(tmp_path):
         f.write("# %%\nimport threading, time\n"
                 "threading.Thread(target=time.sleep, args=(600,), name='sleeper').start()\n")
     out = tmp_path / "out"
-    result = _run_book(tmp_path / "a" / "x.py", tmp_path / "b" / "x.py", "--out", out, timeout=90)
+    result = run_book(tmp_path / "a" / "x.py", tmp_path / "b" / "x.py", "--out", out, timeout=90)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "helper from a" in result.stdout and "helper from b" in result.stdout
     assert "was imported" not in result.stdout + result.stderr
