@@ -35,16 +35,13 @@ def prelu_derivative(alpha=0.25):
           question="Why does an MLP built only from ReLU (or pReLU) compute a continuous, "
                    "piecewise-linear function?")
 def piecewise_linear(seed=0, num_points=20001):
-    gen_state = torch.random.get_rng_state()
-    torch.manual_seed(seed)
-    try:
+    with torch.random.fork_rng(devices=[]):  # the caller's generator stays as it was
+        torch.manual_seed(seed)
         net = variants.deep_mlp((8, 8), init="N(0, 1)", num_inputs=1, num_outputs=1).double()
         with torch.no_grad():
             for module in net.modules():
                 if isinstance(module, nn.Linear):
                     module.bias.normal_()
-    finally:
-        torch.random.set_rng_state(gen_state)
     x = torch.linspace(-4, 4, num_points, dtype=torch.float64).reshape(-1, 1)
     with torch.no_grad():
         f = net(x).reshape(-1)

@@ -191,13 +191,10 @@ def with_weight_decay(seed=0, weight_decay=3e-3, num_epochs=NUM_EPOCHS):
           question="What happens if dropout is applied to the individual weights rather than "
                    "to the activations?")
 def dropconnect(seed=0, num_epochs=NUM_EPOCHS, num_masks=4000):
-    gen_state = torch.random.get_rng_state()
-    torch.manual_seed(seed)
-    try:
+    with torch.random.fork_rng(devices=[]):  # the caller's generator stays as it was
+        torch.manual_seed(seed)
         X, W, b = torch.randn(4, 6), torch.randn(6, 3), torch.randn(3)
         mean = sum(variants.dropconnect_linear(X, W, b, 0.5) for _ in range(num_masks)) / num_masks
-    finally:
-        torch.random.set_rng_state(gen_state)
     unbiased = float((mean - (X @ W + b)).abs().max() / (X @ W + b).abs().max())
     train_acc, test_acc, _, _ = fit("dropconnect", num_epochs=num_epochs, seed=seed)
     values = {"mask_average_error": unbiased, "train_acc": train_acc, "test_acc": test_acc,
@@ -216,13 +213,10 @@ def dropconnect(seed=0, num_epochs=NUM_EPOCHS, num_masks=4000):
           question="Invent another way to inject noise in each layer: can it beat dropout on "
                    "Fashion-MNIST?")
 def gaussian_noise(seed=0, num_epochs=NUM_EPOCHS, p=0.5):
-    gen_state = torch.random.get_rng_state()
-    torch.manual_seed(seed)
-    try:
+    with torch.random.fork_rng(devices=[]):  # the caller's generator stays as it was
+        torch.manual_seed(seed)
         ones = torch.ones(1000, 1000)
         noisy, dropped = variants.gaussian_noise_layer(ones, p), scratch.dropout_layer(ones, p)
-    finally:
-        torch.random.set_rng_state(gen_state)
     train_acc, test_acc, _, _ = fit("gaussian", num_epochs=num_epochs, seed=seed)
     values = {"p": p, "gaussian_mean": float(noisy.mean()), "gaussian_var": float(noisy.var()),
               "dropout_mean": float(dropped.mean()), "dropout_var": float(dropped.var()),
