@@ -675,7 +675,7 @@ def main(argv=None):
     print(format_table(report))
     if args.json is not None:
         write_json(args.json, report)
-        print(f"figures: {args.json}")
+        print(f"results: {args.json}")
     return 0
 
 

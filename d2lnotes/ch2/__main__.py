@@ -50,8 +50,7 @@ def main(argv=None):
     topics.write_results(args.json, {
         "results": done.results, "seconds": done.seconds,
         "settings": {"sections": names, "seed": args.seed, "device": str(device),
-                     "data_dir": str(run.data_dir), "num_threads": cli.num_threads()}},
-        label="figures")
+                     "data_dir": str(run.data_dir), "num_threads": cli.num_threads()}})
     if failed:
         print(f"error: {len(failed)} check(s) False ({'; '.join(failed)}); "
               "this is a bug in d2lnotes or in the installed torch/pandas, please report it",

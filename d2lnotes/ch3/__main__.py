@@ -38,7 +38,7 @@ def main(argv=None):
         "results": done.results, "seconds": run.train_seconds,
         "settings": {"epochs": args.epochs, "lr": args.lr, "batch_size": args.batch_size,
                      "seed": args.seed, "impl": args.impl, "device": str(device),
-                     "num_threads": cli.num_threads()}}, label="figures")
+                     "num_threads": cli.num_threads()}})
     return 0
 
 

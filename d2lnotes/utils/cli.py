@@ -128,7 +128,7 @@ def add_common_options(parser, chapter):
     parser.add_argument("--quiet", action="store_true",
                         help="no progress bar and no per-epoch tables, only the summary")
     parser.add_argument("--json", type=Path, default=None, metavar="PATH",
-                        help="also write every final figure to this JSON file")
+                        help="also write every final result to this JSON file")
     parser.add_argument("--debug", action="store_true",
                         help="show the full traceback when something goes wrong")
     add_threads_option(parser)

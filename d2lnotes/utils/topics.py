@@ -208,8 +208,8 @@ def drive(topics, run, *, between=None, keep_going=False, debug=False):
     return done
 
 
-def write_results(path, document, label="results"):
-    """Write ``document`` to ``--json PATH`` (if given) and say where, as ``label: PATH``."""
+def write_results(path, document):
+    """Write ``document`` to ``--json PATH`` (if given) and say where: ``results: PATH``."""
     if path is not None:
         write_json(path, document)
-        print(f"{label}: {path}")
+        print(f"results: {path}")
