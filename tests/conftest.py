@@ -8,8 +8,10 @@ Each dataset is looked for in the package's own data folder (``./data``, or
 test that needs it errors with the same one-line message, the other tests run, and the
 summary ends with one line per missing dataset saying how to provide it.
 
-The longest trainings run in a second process beside the tests (background.py), and
-every process runs torch on one thread, so the two processes have a core each.
+The suite runs in one worker process per core (pytest-xdist, ``-n logical`` in
+pyproject.toml), each with one torch thread. The long work is handed out first, so that it
+starts at once while the other workers take the short tests; the tests that share a
+command's run are in one file, which goes to one worker, so the command runs once.
 """
 
 import contextlib
@@ -18,45 +20,74 @@ import os
 import subprocess
 from unittest import mock
 
-import background
 import pytest
-import torch
-from hypothesis import settings
 from runs import CH4_FRESH, twice
 
 from d2lnotes.utils.errors import DataError
 
-# Torch's first calls are slow and CI machines are shared: time limits per example would flake.
-# The one Hypothesis profile; the shared strategies are in strategies.py.
-settings.register_profile("d2lnotes", deadline=None, max_examples=60)
-settings.load_profile("d2lnotes")
-
 _missing = {}  # dataset name -> why it could not be had
-_background = {}  # "trainings" -> this session's background.Trainings, once started
+
+
+def _controller(config):
+    """True in pytest-xdist's controller, which hands out tests and runs none."""
+    return getattr(config.option, "dist", "no") != "no" and not hasattr(config, "workerinput")
 
 
 def pytest_configure(config):
-    # One torch thread in this process and in every process the tests start. A process
-    # with two threads beside another keeps waiting for whichever thread the other has
-    # preempted: with two threads here, the float64 MLP test (test_ch4.py) took 19 s
-    # instead of 4.5 s beside the background trainings.
-    torch.set_num_threads(1)
+    # One torch thread in this process and in every process the tests start: with one worker
+    # per core, a second thread per process only waits for a core another process holds.
+    # With two threads beside another process, the float64 MLP test (test_ch4.py) took 19 s
+    # instead of 4.5 s.
     os.environ["OMP_NUM_THREADS"] = "1"
+    if _controller(config):  # it needs neither torch nor Hypothesis: it starts sooner
+        return
+    import torch
+    from hypothesis import settings
+
+    torch.set_num_threads(1)
+    # Torch's first calls are slow and CI machines are shared: time limits per example would
+    # flake. The one Hypothesis profile; the shared strategies are in strategies.py.
+    settings.register_profile("d2lnotes", deadline=None, max_examples=60)
+    settings.load_profile("d2lnotes")
 
 
-# A test that uses one of these trains or starts a process, so it is `slow` (pytest -m "not slow"
-# leaves it out; docs/development.md).
-SLOW_FIXTURES = {*background.TRAININGS, "ch3_runs", "ch4_runs", "kernel_name"}
+# The fixtures that compute something once per session. A test that uses one trains or starts
+# a process, so it is `slow` (pytest -m "not slow" leaves it out; docs/development.md).
+TRAININGS = {"softmax_run", "mlp_run", "dropout_run"}  # 10 epochs each: 13, 32 and 57 s
+# A command run twice, shared by the tests of one file; that file's tests run on one worker
+# (Scheduling below), so the command runs once.
+SHARED_RUNS = {"ch3_runs": "tests/test_cli_ch3.py", "ch4_runs": "tests/test_cli_ch4.py"}
+SLOW_FIXTURES = {*TRAININGS, *SHARED_RUNS, "kernel_name"}
 
 
 @pytest.hookimpl(tryfirst=True)  # mark before -m deselects
 def pytest_collection_modifyitems(items):
-    """Mark the tests that use a slow fixture; run the tests that need a background training
-    last: it has the whole session to finish."""
+    """Mark the tests that use a slow fixture, and hand out the long work first: the
+    trainings and the shared runs, then the other slow tests, then the fast ones."""
     for item in items:
-        if SLOW_FIXTURES & set(item.fixturenames):
+        names = set(item.fixturenames)
+        if SLOW_FIXTURES & names:
             item.add_marker(pytest.mark.slow)
-    items.sort(key=lambda item: any(name in item.fixturenames for name in background.TRAININGS))
+        for name in SHARED_RUNS.keys() & names:
+            if item.nodeid.split("::")[0] != SHARED_RUNS[name]:
+                raise pytest.UsageError(f"{item.nodeid} uses {name}: put it in "
+                                        f"{SHARED_RUNS[name]}, whose tests share one run")
+    items.sort(key=lambda item: (not (TRAININGS | SHARED_RUNS.keys()) & set(item.fixturenames),
+                                 item.get_closest_marker("slow") is None))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """With ``-n``: each test is handed out on its own, in the order above, except that the
+    tests of a file in SHARED_RUNS go together to one worker."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class Scheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid):
+            file = nodeid.split("::")[0]
+            return file if file in SHARED_RUNS.values() else nodeid
+
+    return Scheduling(config, log)
 
 
 @contextlib.contextmanager
@@ -97,28 +128,28 @@ def _provide(name, get):
     pytest.fail(f"{name} is not available: {_missing[name]}", pytrace=False)
 
 
+def pytest_sessionfinish(session):
+    if hasattr(session.config, "workerinput"):  # an xdist worker tells the controller
+        session.config.workeroutput["missing"] = _missing
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """In xdist's controller: gather the datasets each worker could not have."""
+    _missing.update(getattr(node, "workeroutput", {}).get("missing", {}))
+
+
 def pytest_terminal_summary(terminalreporter):
     for name, why in _missing.items():
         terminalreporter.write_line(f"missing dataset: {name}: {why}", red=True)
 
 
 @pytest.fixture(scope="session")
-def fashion_mnist_raw(request, tmp_path_factory):
-    """The folder holding the four Fashion-MNIST IDX files, imported or downloaded once.
-
-    Once they are in place, the long trainings that the selected tests need start in the
-    background (background.py).
-    """
+def fashion_mnist_raw():
+    """The folder holding the four Fashion-MNIST IDX files, imported or downloaded once."""
     from d2lnotes.utils.data import ensure_fashion_mnist
 
-    raw = _provide("Fashion-MNIST", ensure_fashion_mnist)
-    wanted = [name for name in background.TRAININGS
-              if any(name in item.fixturenames for item in request.session.items)]
-    if wanted:
-        trainings = background.Trainings(tmp_path_factory.mktemp("trained"), wanted)
-        _background["trainings"] = trainings
-        request.addfinalizer(trainings.stop)
-    return raw
+    return _provide("Fashion-MNIST", ensure_fashion_mnist)
 
 
 @pytest.fixture(scope="session")
@@ -168,31 +199,28 @@ def hub_mirror(tmp_path, monkeypatch):
     server.server_close()
 
 
-def _trained(name, data):
-    """``name``'s result from the background process, or trained here if it has not got it
-    (a fixture asked for with ``request.getfixturevalue``)."""
-    trainings = _background.get("trainings")
-    if trainings is not None and name in trainings.names:
-        return trainings.result(name)
-    return background.TRAININGS[name](data)
-
-
 @pytest.fixture(scope="session")
 def softmax_run(fashion_mnist):
     """§3.6-3.7 softmax regression, both versions, the book's settings (10 epochs)."""
-    return _trained("softmax_run", fashion_mnist)
+    from d2lnotes.ch3 import compare_softmax_regression
+
+    return compare_softmax_regression(num_epochs=10, data=fashion_mnist)
 
 
 @pytest.fixture(scope="session")
 def mlp_run(fashion_mnist):
     """§4.2-4.3 the MLP, both versions, the book's settings (10 epochs)."""
-    return _trained("mlp_run", fashion_mnist)
+    from d2lnotes.ch4 import compare_mlp
+
+    return compare_mlp(num_epochs=10, data=fashion_mnist)
 
 
 @pytest.fixture(scope="session")
 def dropout_run(fashion_mnist):
     """§4.6 the dropout MLP, both versions, the book's settings (10 epochs)."""
-    return _trained("dropout_run", fashion_mnist)
+    from d2lnotes.ch4 import compare_dropout
+
+    return compare_dropout(num_epochs=10, data=fashion_mnist)
 
 
 # --- the chapter commands, in a fresh process and here (runs.py) ---------------------------

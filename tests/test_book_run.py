@@ -66,6 +66,7 @@ print("batch:", tuple(X.shape), y.dtype)
 """
 
 
+@pytest.mark.slow  # reads the whole of Fashion-MNIST through torchvision
 def test_the_classic_3_5_cells_find_fashion_mnist_offline_under_the_runner(
         tmp_path, monkeypatch, capsys, fashion_mnist_raw):
     import torchvision.datasets.mnist as tv_mnist

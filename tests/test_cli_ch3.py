@@ -72,3 +72,11 @@ def test_unwritable_out_fails_before_training(capsys):
     assert cli.run(main, ["--out", "/proc/d2lnotes-out"]) == 2
     err = capsys.readouterr()
     assert "not a writable folder" in err.err and "linear regression" not in err.out
+
+
+def test_same_seed_same_figures_ch3(ch3_runs):
+    # One run in a fresh process, one in this one (after whatever the tests before it did).
+    runs = ch3_runs
+    assert runs.fresh.code == runs.here.code == 0, runs.fresh.stderr + runs.here.stderr
+    assert runs.figures(runs.fresh) == runs.figures(runs.here)
+    assert runs.fresh.report["results"]["softmax_regression"]["concise"]["test_acc"] > 0.7

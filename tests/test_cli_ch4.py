@@ -2,6 +2,7 @@
 the order and choice of topics, and every output checked before any training."""
 
 import pytest
+from runs import CH4_FRESH
 
 from d2lnotes.ch4 import report
 from d2lnotes.ch4.__main__ import TOPICS, main, selected
@@ -101,3 +102,17 @@ def test_no_plots_without_kaggle_leaves_out_alone(tmp_path, capsys):
     out = tmp_path / "out"
     assert main(["init", "activations", "--no-plots", "--quiet", "--out", str(out)]) == 0
     assert not out.exists()
+
+
+def test_same_seed_same_figures_ch4(ch4_runs):
+    # Every topic ran here (seed 7); a fresh process ran the topics in CH4_FRESH with the
+    # same seed.
+    runs = ch4_runs
+    assert runs.fresh.code == 0, runs.fresh.stderr[-2000:]
+    fresh, here = runs.figures(runs.fresh), runs.figures(runs.here)
+    assert {t: here[1]["results"][t] for t in CH4_FRESH} == fresh[1]["results"]
+
+    def summary_rows(text):
+        return [line for line in text.splitlines() if line.split(" ")[0] in CH4_FRESH]
+
+    assert summary_rows(fresh[0]) == summary_rows(here[0]) and len(summary_rows(here[0])) == 5

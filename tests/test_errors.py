@@ -15,7 +15,7 @@ import sys
 import termios
 
 import pytest
-from runs import CH4_FRESH, twice
+from runs import twice
 
 from d2lnotes.ch3.__main__ import main as ch3_main
 from d2lnotes.utils import cli, data
@@ -137,28 +137,6 @@ def test_same_seed_same_figures_ch2(tmp_path):
     assert runs.fresh.code == runs.here.code == 0, runs.fresh.stderr + runs.here.stderr
     assert runs.figures(runs.fresh) == runs.figures(runs.here)
     assert runs.fresh.report["results"] and "48 of 48 checks True" in runs.fresh.stdout
-
-
-def test_same_seed_same_figures_ch3(ch3_runs):
-    # One run in a fresh process, one in this one (after whatever the tests before it did).
-    runs = ch3_runs
-    assert runs.fresh.code == runs.here.code == 0, runs.fresh.stderr + runs.here.stderr
-    assert runs.figures(runs.fresh) == runs.figures(runs.here)
-    assert runs.fresh.report["results"]["softmax_regression"]["concise"]["test_acc"] > 0.7
-
-
-def test_same_seed_same_figures_ch4(ch4_runs):
-    # Every topic ran here (seed 7); a fresh process ran the topics in CH4_FRESH with the
-    # same seed.
-    runs = ch4_runs
-    assert runs.fresh.code == 0, runs.fresh.stderr[-2000:]
-    fresh, here = runs.figures(runs.fresh), runs.figures(runs.here)
-    assert {t: here[1]["results"][t] for t in CH4_FRESH} == fresh[1]["results"]
-
-    def summary_rows(text):
-        return [line for line in text.splitlines() if line.split(" ")[0] in CH4_FRESH]
-
-    assert summary_rows(fresh[0]) == summary_rows(here[0]) and len(summary_rows(here[0])) == 5
 
 
 @pytest.mark.slow
