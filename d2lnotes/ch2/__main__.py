@@ -47,10 +47,8 @@ def main(argv=None):
     failed = [f"{name}: {c['label']}" for name, c in checks if not c["ok"]]
     print(f"\n{len(checks) - len(failed)} of {len(checks)} checks True"
           + (f"; plots: {', '.join(map(str, run.written))}" if run.written else ""))
-    topics.write_results(args.json, {
-        "results": done.results, "seconds": done.seconds,
-        "settings": {"sections": names, "seed": args.seed, "device": str(device),
-                     "data_dir": str(run.data_dir), "num_threads": cli.num_threads()}})
+    topics.write_results(args, device, {"results": done.results, "seconds": done.seconds},
+                         sections=names, data_dir=str(run.data_dir))
     if failed:
         print(f"error: {len(failed)} check(s) False ({'; '.join(failed)}); "
               "this is a bug in d2lnotes or in the installed torch/pandas, please report it",

@@ -34,11 +34,9 @@ def main(argv=None):
     cli.prepare_outputs(args)
     run = topics.Run.from_args(args, device)
     done = topics.drive(TOPICS.values(), run)
-    topics.write_results(args.json, {
-        "results": done.results, "seconds": run.train_seconds,
-        "settings": {"epochs": args.epochs, "lr": args.lr, "batch_size": args.batch_size,
-                     "seed": args.seed, "impl": args.impl, "device": str(device),
-                     "num_threads": cli.num_threads()}})
+    topics.write_results(args, device, {"results": done.results, "seconds": run.train_seconds},
+                         epochs=args.epochs, lr=args.lr, batch_size=args.batch_size,
+                         impl=args.impl)
     return 0
 
 

@@ -25,22 +25,19 @@ def build_parser():
     parser = cli.Parser(prog="python -m d2lnotes.ch4",
                         description=DESCRIPTION.format(topics.listing(rows, 16)),
                         formatter_class=cli.argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("topics", nargs="*", metavar="topic",
-                        help=f"one or more of {', '.join(TOPICS)}, all (default all, "
-                             "which leaves out best)")
-    parser.add_argument("--epochs", type=cli.positive_int, default=None,
-                        help="train every topic for N epochs instead of the book's count "
-                             "(e.g. --epochs 1 for a quick run)")
-    parser.add_argument("--sweep", action="store_true",
-                        help="with best only: first choose the learning rate on the "
-                             "validation split (adds about 45 s)")
+    parser.add_argument("topics", nargs="*", metavar="topic", help=f"one or more of "
+                        f"{', '.join(TOPICS)}, all (default all, which leaves out best)")
+    parser.add_argument("--epochs", type=cli.positive_int, default=None, help="train every "
+                        "topic for N epochs instead of the book's count (e.g. --epochs 1 for "
+                        "a quick run)")
+    parser.add_argument("--sweep", action="store_true", help="with best only: first choose "
+                        "the learning rate on the validation split (adds about 45 s)")
     cli.add_common_options(parser, "ch4")
     return parser
 
 
 def selected(names, sweep=False):
-    """Topic names in the book's order, without repeats (``utils.topics.select``); ``all``
-    leaves out ``best``. ``--sweep`` without ``best`` is a UsageError."""
+    """Topic names in the book's order, without repeats; ``all`` leaves out ``best``."""
     chosen = topics.select(names, DECLARED)
     if sweep and "best" not in chosen:
         raise UsageError("--sweep only applies to the topic best; add best to the topics "
@@ -58,14 +55,10 @@ def main(argv=None):
     # A topic that fails loses only itself: its row carries the error, the others run on.
     done = topics.drive(chosen, run, between=run.say, keep_going=True, debug=args.debug)
     run.say()
-    done.print_summaries()
-    if not args.no_plots:
-        print(f"plots in {args.out}")
-    topics.write_results(args.json, {
-        "results": done.results, "seconds": done.seconds, "failed": done.failed,
-        "settings": {"topics": [t.name for t in chosen], "epochs": args.epochs,
-                     "book_epochs": BOOK_EPOCHS, "seed": args.seed, "device": str(device),
-                     "num_threads": cli.num_threads()}})
+    done.print_summaries(plots=None if args.no_plots else args.out)
+    document = {"results": done.results, "seconds": done.seconds, "failed": done.failed}
+    topics.write_results(args, device, document, topics=[t.name for t in chosen],
+                         epochs=args.epochs, book_epochs=BOOK_EPOCHS)
     return done.failure()
 
 

@@ -166,11 +166,14 @@ class Outcome:
     summaries: dict = field(default_factory=dict)
     failed: dict = field(default_factory=dict)
 
-    def print_summaries(self):
-        """One row per topic: its name, its seconds and its summary (or why it failed)."""
+    def print_summaries(self, plots=None):
+        """One row per topic: its name, its seconds and its summary (or why it failed); then
+        the folder of the pictures, if ``plots`` names it."""
         print(f"{'topic':<16} {'seconds':>8}  summary")
         for name, summary in self.summaries.items():
             print(f"{name:<16} {self.seconds[name]:8.1f}  {summary}")
+        if plots is not None:
+            print(f"plots in {plots}")
 
     def failure(self):
         """Exit status 1 and one line on stderr if a topic failed, else 0."""
@@ -208,8 +211,12 @@ def drive(topics, run, *, between=None, keep_going=False, debug=False):
     return done
 
 
-def write_results(path, document):
-    """Write ``document`` to ``--json PATH`` (if given) and say where: ``results: PATH``."""
-    if path is not None:
-        write_json(path, document)
-        print(f"results: {path}")
+def write_results(args, device, document, **settings):
+    """Write ``document`` to ``--json PATH`` (if given) and say where: ``results: PATH``.
+    Its ``settings`` are these, then the seed, the device and torch's thread count."""
+    if args.json is not None:
+        from .cli import num_threads
+
+        settings.update(seed=args.seed, device=str(device), num_threads=num_threads())
+        write_json(args.json, {**document, "settings": settings})
+        print(f"results: {args.json}")
