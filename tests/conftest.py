@@ -18,6 +18,7 @@ import contextlib
 import multiprocessing
 import os
 import subprocess
+import sys
 from unittest import mock
 
 import pytest
@@ -107,13 +108,18 @@ def no_processes(nodeid):
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item):
-    """A test that starts a process must be marked ``slow``: one that is not fails saying so."""
+    """A test that starts a process, or is the first to import torchvision (about 3 s: it
+    loads torch._dynamo), must be marked ``slow``: one that is not fails saying so."""
     if item.get_closest_marker("slow"):
         return (yield)
+    had_torchvision = "torchvision" in sys.modules
     with no_processes(item.nodeid) as started:
         result = yield
     if started:
         raise AssertionError(f"{item.nodeid} starts a process ({started[0]}) but is not "
+                             "marked slow; add @pytest.mark.slow")
+    if not had_torchvision and "torchvision" in sys.modules:
+        raise AssertionError(f"{item.nodeid} imports torchvision (about 3 s) but is not "
                              "marked slow; add @pytest.mark.slow")
     return result
 

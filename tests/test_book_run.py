@@ -98,6 +98,7 @@ def test_the_classic_3_5_cells_find_fashion_mnist_offline_under_the_runner(
     assert [p.name for p in results[2].figures] == ["image_classification_dataset-cell03-1.png"]
 
 
+@pytest.mark.slow  # imports torchvision
 def test_fashion_mnist_download_is_torchvisions_own_outside_the_redirect():
     import torchvision.datasets.mnist as tv_mnist
 
@@ -111,6 +112,7 @@ def test_fashion_mnist_download_is_torchvisions_own_outside_the_redirect():
     assert "download" not in tv_mnist.FashionMNIST.__dict__  # inherited from MNIST again
 
 
+@pytest.mark.slow  # imports torchvision
 def test_fashion_mnist_imported_after_the_redirect_starts_is_served_too(monkeypatch):
     import torchvision.datasets
 

@@ -44,6 +44,7 @@ def test_missing_data_dir_is_created_and_filled(tmp_path, capsys):
     assert _no_partial_files(target)
 
 
+@pytest.mark.slow  # imports torchvision
 def test_no_data_offline_and_no_system_copy(tmp_path, monkeypatch, capsys):
     from torchvision.datasets import FashionMNIST
 
