@@ -79,8 +79,10 @@ def pytest_collection_modifyitems(items):
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config, log):
-    """With ``-n``: each test is handed out on its own, in the order above, except that the
-    tests of a file in SHARED_RUNS go together to one worker."""
+    """With ``-n`` (and no other ``--dist``): each test is handed out on its own, in the order
+    above, except that the tests of a file in SHARED_RUNS go together to one worker."""
+    if config.getvalue("dist") != "load":
+        return None  # the --dist asked for
     from xdist.scheduler import LoadScopeScheduling
 
     class Scheduling(LoadScopeScheduling):
