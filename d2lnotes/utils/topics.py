@@ -19,6 +19,7 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .cli import num_threads
 from .errors import D2LError, UsageError
 from .io import write_json
 
@@ -215,8 +216,6 @@ def write_results(args, device, document, **settings):
     """Write ``document`` to ``--json PATH`` (if given) and say where: ``results: PATH``.
     Its ``settings`` are these, then the seed, the device and torch's thread count."""
     if args.json is not None:
-        from .cli import num_threads
-
         settings.update(seed=args.seed, device=str(device), num_threads=num_threads())
         write_json(args.json, {**document, "settings": settings})
         print(f"results: {args.json}")
